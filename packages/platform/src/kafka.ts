@@ -1,0 +1,112 @@
+// The one module that talks to Kafka: it owns the kafkajs client, the topic definitions and
+// the health check. Producers here are idempotent with acks=all; transactional producers are
+// created per consume-transform-produce loop by the caller with `transactionalProducer`.
+import {
+  type Admin,
+  Kafka,
+  type KafkaConfig,
+  type LogEntry,
+  logLevel,
+  Partitioners,
+  type Producer,
+} from "kafkajs";
+import { platformEnv } from "./env";
+import { logger } from "./logger";
+import { type ProbeResult, probe, processSingleton } from "./probe";
+
+export type { Admin, Consumer, EachBatchPayload, Kafka, Producer } from "kafkajs";
+
+/**
+ * Topics the app creates at start. Commands and events are keyed by market symbol, so one
+ * market's messages stay in order on one partition.
+ */
+export const TOPICS = {
+  orders: { topic: "spotx.orders", numPartitions: 4 },
+  events: { topic: "spotx.events", numPartitions: 4 },
+} as const;
+
+function logCreator() {
+  const log = logger("kafkajs");
+  return (entry: LogEntry) => {
+    const { message, ...extra } = entry.log;
+    const fields = { namespace: entry.namespace, ...extra };
+    if (entry.level === logLevel.ERROR) log.error(fields, message);
+    else if (entry.level === logLevel.WARN) log.warn(fields, message);
+    else log.debug(fields, message);
+  };
+}
+
+export function createKafka(
+  brokers: readonly string[],
+  clientId: string,
+  overrides: Partial<KafkaConfig> = {},
+): Kafka {
+  return new Kafka({
+    clientId,
+    brokers: [...brokers],
+    connectionTimeout: 3_000,
+    requestTimeout: 10_000,
+    logLevel: logLevel.WARN,
+    logCreator,
+    ...overrides,
+  });
+}
+
+/** The process-wide client for KAFKA_BROKERS. */
+export function kafkaClient(clientId = "spotx"): Kafka {
+  return processSingleton(`kafka.client.${clientId}`, () =>
+    createKafka(platformEnv().KAFKA_BROKERS, clientId),
+  );
+}
+
+/** An idempotent producer: acks=all is implied, retries never duplicate or reorder. */
+export function idempotentProducer(kafka: Kafka): Producer {
+  return kafka.producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+    createPartitioner: Partitioners.DefaultPartitioner,
+  });
+}
+
+/** A transactional producer for one consume-transform-produce loop; the id fences zombies. */
+export function transactionalProducer(kafka: Kafka, transactionalId: string): Producer {
+  return kafka.producer({
+    transactionalId,
+    idempotent: true,
+    maxInFlightRequests: 1,
+    createPartitioner: Partitioners.DefaultPartitioner,
+  });
+}
+
+/** Creates the app's topics when missing; existing topics are left as they are. */
+export async function ensureTopics(admin: Admin): Promise<void> {
+  const existing = new Set(await admin.listTopics());
+  const missing = Object.values(TOPICS).filter((t) => !existing.has(t.topic));
+  if (missing.length === 0) return;
+  await admin.createTopics({
+    waitForLeaders: true,
+    topics: missing.map((t) => ({ topic: t.topic, numPartitions: t.numPartitions })),
+  });
+}
+
+/** Connects afresh and asks the cluster for its metadata (a real Metadata request). */
+export function pingKafka(brokers: readonly string[], timeoutMs = 3_000): Promise<ProbeResult> {
+  return probe(async () => {
+    const kafka = new Kafka({
+      clientId: "spotx-probe",
+      brokers: [...brokers],
+      connectionTimeout: timeoutMs,
+      requestTimeout: timeoutMs,
+      retry: { retries: 0 },
+      logLevel: logLevel.NOTHING,
+    });
+    const admin = kafka.admin();
+    try {
+      await admin.connect();
+      const cluster = await admin.describeCluster();
+      return `Kafka cluster ${cluster.clusterId} (${cluster.brokers.length} broker)`;
+    } finally {
+      await admin.disconnect().catch(() => undefined);
+    }
+  }, timeoutMs);
+}

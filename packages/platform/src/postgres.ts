@@ -1,0 +1,72 @@
+// The one module that talks to PostgreSQL: it owns the connection pool, its health check and
+// its metrics. The ledger and every query reach the database through a pool made here.
+import pg from "pg";
+import { platformEnv } from "./env";
+import { metrics } from "./metrics";
+import { type ProbeResult, probe, processSingleton } from "./probe";
+
+// int8 columns carry money in minor units: return them as bigint, never as a lossy number.
+pg.types.setTypeParser(pg.types.builtins.INT8, (value) => BigInt(value));
+
+export type PostgresPool = pg.Pool;
+export type PostgresClient = pg.PoolClient;
+
+export function createPostgresPool(
+  url: string,
+  options: { max?: number; applicationName?: string } = {},
+): pg.Pool {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: options.max ?? 10,
+    connectionTimeoutMillis: 5_000,
+    idleTimeoutMillis: 30_000,
+    application_name: options.applicationName ?? "spotx",
+  });
+  // An idle client losing its connection must not crash the process; the next query reconnects.
+  pool.on("error", () => {
+    metrics.dependencyErrors.inc({ dependency: "postgres" });
+  });
+  return pool;
+}
+
+/** The process-wide pool for DATABASE_URL. */
+export function postgresPool(): pg.Pool {
+  return processSingleton("postgres.pool", () =>
+    createPostgresPool(platformEnv().DATABASE_URL, { max: 20 }),
+  );
+}
+
+/** Connects afresh and runs SELECT 1, so the answer reflects the server, not a pooled socket. */
+export function pingPostgres(url: string, timeoutMs = 3_000): Promise<ProbeResult> {
+  return probe(async () => {
+    const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: timeoutMs });
+    try {
+      await client.connect();
+      const result = await client.query<{ version: string }>(
+        "SELECT current_setting('server_version') AS version",
+      );
+      return `PostgreSQL ${result.rows[0]?.version ?? "?"}`;
+    } finally {
+      await client.end().catch(() => undefined);
+    }
+  }, timeoutMs);
+}
+
+/** Runs `work` in one transaction on one connection, rolling back on any throw. */
+export async function inTransaction<T>(
+  pool: pg.Pool,
+  work: (client: pg.PoolClient) => Promise<T>,
+): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query("BEGIN");
+    const result = await work(client);
+    await client.query("COMMIT");
+    return result;
+  } catch (error) {
+    await client.query("ROLLBACK").catch(() => undefined);
+    throw error;
+  } finally {
+    client.release();
+  }
+}

@@ -1,0 +1,49 @@
+// The one module that talks to Redis: it owns the ioredis clients, their health check and
+// metrics. Locks, rate limits, nonce caches, market-data snapshots and the socket.io adapter
+// all take their client from here.
+import { Redis } from "ioredis";
+import { platformEnv } from "./env";
+import { metrics } from "./metrics";
+import { type ProbeResult, probe, processSingleton } from "./probe";
+
+export type { Redis } from "ioredis";
+
+export function createRedis(url: string, options: { lazyConnect?: boolean } = {}): Redis {
+  const client = new Redis(url, {
+    lazyConnect: options.lazyConnect ?? false,
+    connectTimeout: 5_000,
+    maxRetriesPerRequest: 3,
+  });
+  client.on("error", () => {
+    metrics.dependencyErrors.inc({ dependency: "redis" });
+  });
+  return client;
+}
+
+/** The process-wide client for REDIS_URL. */
+export function redisClient(): Redis {
+  return processSingleton("redis.client", () => createRedis(platformEnv().REDIS_URL));
+}
+
+/** Opens a fresh connection and sends PING. */
+export function pingRedis(url: string, timeoutMs = 3_000): Promise<ProbeResult> {
+  return probe(async () => {
+    const client = new Redis(url, {
+      lazyConnect: true,
+      connectTimeout: timeoutMs,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => null,
+    });
+    client.on("error", () => undefined);
+    try {
+      await client.connect();
+      const pong = await client.ping();
+      if (pong !== "PONG") throw new Error(`unexpected PING reply ${pong}`);
+      const info = await client.info("server");
+      const version = /redis_version:(\S+)/.exec(info)?.[1];
+      return version ? `Redis ${version}` : undefined;
+    } finally {
+      client.disconnect();
+    }
+  }, timeoutMs);
+}
