@@ -30,7 +30,11 @@ function logCreator() {
   return (entry: LogEntry) => {
     const { message, ...extra } = entry.log;
     const fields = { namespace: entry.namespace, ...extra };
-    if (entry.level === logLevel.ERROR) log.error(fields, message);
+    // kafkajs logs every retriable broker response (coordinator loading, concurrent
+    // transactions) as an error and then retries it; only a failure it gives up on is one.
+    const retried = entry.namespace === "Connection" || "retryCount" in extra;
+    if (entry.level === logLevel.ERROR && !retried) log.error(fields, message);
+    else if (entry.level === logLevel.ERROR) log.warn(fields, message);
     else if (entry.level === logLevel.WARN) log.warn(fields, message);
     else log.debug(fields, message);
   };

@@ -1,7 +1,6 @@
 // Runs before anything is installed, so it uses only Node itself: checks the Node version,
 // installs the npm dependencies when they are missing or stale, then loads TypeScript via tsx.
 import { spawnSync } from "node:child_process";
-import { createHash } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -16,13 +15,16 @@ export function checkNode() {
   }
 }
 
-/** `npm ci` when node_modules is missing or was installed from another package-lock.json. */
+/**
+ * `npm ci` when node_modules is missing or older than package-lock.json. npm keeps its own
+ * record of the installed tree in node_modules/.package-lock.json and rewrites it on every
+ * install, so a lockfile changed since (a pull, a new dependency) makes it stale.
+ */
 export function ensureDependencies() {
   const lock = path.join(repoRoot, "package-lock.json");
-  const stamp = path.join(repoRoot, "node_modules", ".spotx-lock-hash");
-  const hash = createHash("sha256").update(fs.readFileSync(lock)).digest("hex");
-  const installed = fs.existsSync(stamp) ? fs.readFileSync(stamp, "utf8").trim() : "";
-  if (installed === hash) return;
+  const installed = path.join(repoRoot, "node_modules", ".package-lock.json");
+  if (fs.existsSync(installed) && fs.statSync(installed).mtimeMs >= fs.statSync(lock).mtimeMs)
+    return;
   console.log("• installing npm dependencies (npm ci)…");
   const started = Date.now();
   const result = spawnSync("npm", ["ci", "--no-audit", "--no-fund"], {
@@ -33,7 +35,6 @@ export function ensureDependencies() {
     console.error("✗ npm: `npm ci` failed; see the output above");
     process.exit(1);
   }
-  fs.writeFileSync(stamp, `${hash}\n`);
   console.log(`  dependencies installed in ${((Date.now() - started) / 1000).toFixed(1)}s`);
 }
 

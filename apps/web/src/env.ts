@@ -1,0 +1,15 @@
+// The web server's own settings; the servers' addresses come from @spotx/platform's env.
+import { parseEnv } from "@spotx/platform";
+import { defaultInstanceId } from "@spotx/platform/service-registry";
+import { z } from "zod";
+
+export const webEnv = parseEnv(
+  z.object({
+    WEB_PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+    WEB_HOST: z.string().min(1).default("0.0.0.0"),
+    WEB_INSTANCE_ID: z
+      .string()
+      .regex(/^[A-Za-z0-9._-]{1,100}$/, "letters, digits, '.', '_' or '-' only")
+      .default(defaultInstanceId("web")),
+  }),
+);

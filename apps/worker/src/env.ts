@@ -1,0 +1,16 @@
+// The worker's own settings; the servers' addresses come from @spotx/platform's env.
+import { parseEnv } from "@spotx/platform";
+import { defaultInstanceId } from "@spotx/platform/service-registry";
+import { z } from "zod";
+
+export const workerEnv = parseEnv(
+  z.object({
+    WORKER_PORT: z.coerce.number().int().min(0).max(65535).default(3001),
+    WORKER_INSTANCE_ID: z
+      .string()
+      .regex(/^[A-Za-z0-9._-]{1,100}$/, "letters, digits, '.', '_' or '-' only")
+      .default(defaultInstanceId("worker")),
+    /** How long a dead worker stays in the registry (the etcd lease TTL). */
+    WORKER_LEASE_TTL_SECONDS: z.coerce.number().int().min(2).max(60).default(5),
+  }),
+);

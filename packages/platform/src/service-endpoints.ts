@@ -1,0 +1,40 @@
+// The operational endpoints every process serves, as Kubernetes probes and Prometheus expect:
+// /health (the process is alive), /ready (its dependencies answer), /metrics.
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { checkReadiness } from "./health";
+import { metrics } from "./metrics";
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { "content-type": "application/json", "cache-control": "no-store" });
+  res.end(JSON.stringify(body));
+}
+
+/** Answers /health, /ready and /metrics; returns false for any other path. */
+export async function serveServiceEndpoint(
+  req: IncomingMessage,
+  res: ServerResponse,
+  service: { kind: string; id: string; startedAt: string },
+): Promise<boolean> {
+  const path = (req.url ?? "/").split("?")[0];
+  if (req.method !== "GET" && req.method !== "HEAD") return false;
+  switch (path) {
+    case "/health":
+      sendJson(res, 200, { status: "ok", ...service, uptimeSeconds: Math.round(process.uptime()) });
+      return true;
+    case "/ready": {
+      const readiness = await checkReadiness();
+      sendJson(res, readiness.ready ? 200 : 503, {
+        status: readiness.ready ? "ready" : "not ready",
+        ...service,
+        dependencies: readiness.dependencies,
+      });
+      return true;
+    }
+    case "/metrics":
+      res.writeHead(200, { "content-type": metrics.registry.contentType });
+      res.end(await metrics.registry.metrics());
+      return true;
+    default:
+      return false;
+  }
+}
