@@ -27,23 +27,23 @@ function startWorker(id: string): ChildProcess {
   return child;
 }
 
-/** Resolves when the key is written (put) or removed (delete), whichever is asked for. */
-async function nextEvent(key: string, event: "put" | "delete"): Promise<number> {
+/**
+ * Starts watching `key` and returns once the watch is established, so that an event caused
+ * afterwards cannot be missed; `event` resolves with the time the put or delete arrived.
+ */
+async function watchFor(key: string, kind: "put" | "delete"): Promise<{ event: Promise<number> }> {
   const watcher = await etcd.watch().key(key).create();
-  try {
-    return await new Promise<number>((resolve) => watcher.on(event, () => resolve(Date.now())));
-  } finally {
-    await watcher.cancel();
-  }
+  const event = new Promise<number>((resolve) => watcher.on(kind, () => resolve(Date.now())));
+  return { event: event.finally(() => watcher.cancel()) };
 }
 
 describe("worker registration in etcd", () => {
   it("writes host, pid, version and start time under /spotx/services/worker/<id>", async () => {
     const id = `test-${randomUUID().slice(0, 8)}`;
     const key = serviceKey("worker", id);
-    const registered = nextEvent(key, "put");
+    const registered = await watchFor(key, "put");
     const child = startWorker(id);
-    await registered;
+    await registered.event;
 
     const record = JSON.parse((await etcd.get(key).string()) ?? "{}");
     expect(record).toMatchObject({
@@ -56,23 +56,23 @@ describe("worker registration in etcd", () => {
     expect(typeof record.host).toBe("string");
 
     // SIGTERM: the worker revokes its lease, so the record goes at once, not after the TTL.
-    const removed = nextEvent(key, "delete");
+    const removed = await watchFor(key, "delete");
     const stoppedAt = Date.now();
     child.kill("SIGTERM");
-    expect((await removed) - stoppedAt).toBeLessThan(2_000);
+    expect((await removed.event) - stoppedAt).toBeLessThan(2_000);
   });
 
   it("vanishes once its 5 s lease runs out after kill -9", async () => {
     const id = `test-${randomUUID().slice(0, 8)}`;
     const key = serviceKey("worker", id);
-    const registered = nextEvent(key, "put");
+    const registered = await watchFor(key, "put");
     const child = startWorker(id);
-    await registered;
+    await registered.event;
 
-    const removed = nextEvent(key, "delete");
+    const removed = await watchFor(key, "delete");
     const killedAt = Date.now();
     child.kill("SIGKILL");
-    const elapsed = (await removed) - killedAt;
+    const elapsed = (await removed.event) - killedAt;
     expect(await etcd.get(key).string()).toBeNull();
     // etcd revokes a lease on a 500 ms tick after its TTL has passed since the last renewal.
     // The worker renewed just before the kill, so this is the worst case: TTL + tick + the

@@ -4,7 +4,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { repoRoot } from "../paths";
-import { stackEnv, up } from "../stack";
+import { up } from "../stack";
 import { aptInstall, StackError } from "../system";
 import { quietToolsEnv, runCommand } from "./run";
 
@@ -118,8 +118,9 @@ export async function test(): Promise<number> {
     ],
     {
       showOutput: true,
+      // Server addresses pass through only when the user set them; otherwise the suites use
+      // platform's defaults, which are the stack's own servers.
       env: {
-        ...stackEnv(),
         ...quietToolsEnv,
         SPOTX_TEST_RESULTS: resultsDir,
         LOG_LEVEL: process.env.LOG_LEVEL ?? "error",
