@@ -4,6 +4,7 @@ import http from "node:http";
 import os from "node:os";
 import { platformEnv } from "@spotx/platform";
 import { etcdClient } from "@spotx/platform/etcd";
+import { ensureTopics, kafkaClient } from "@spotx/platform/kafka";
 import { logger } from "@spotx/platform/logger";
 import { serveServiceEndpoint } from "@spotx/platform/service-endpoints";
 import { ServiceRegistration } from "@spotx/platform/service-registry";
@@ -37,6 +38,15 @@ async function main() {
   });
   const address = server.address();
   const httpPort = typeof address === "object" && address ? address.port : workerEnv.WORKER_PORT;
+
+  // The topics carry commands and events keyed by market; they exist before anyone consumes.
+  const admin = kafkaClient("spotx-worker").admin();
+  await admin.connect();
+  try {
+    await ensureTopics(admin);
+  } finally {
+    await admin.disconnect();
+  }
 
   const etcd = etcdClient();
   const registration = new ServiceRegistration(

@@ -5,6 +5,7 @@ import { randomUUID } from "node:crypto";
 import path from "node:path";
 import { platformEnv } from "@spotx/platform";
 import { createEtcd } from "@spotx/platform/etcd";
+import { createKafka, TOPICS } from "@spotx/platform/kafka";
 import { serviceKey } from "@spotx/platform/service-registry";
 import { afterAll, describe, expect, it } from "vitest";
 
@@ -54,6 +55,18 @@ describe("worker registration in etcd", () => {
     });
     expect(Date.parse(record.startedAt)).not.toBeNaN();
     expect(typeof record.host).toBe("string");
+
+    // Before registering, the worker made sure the app's topics exist with their partitions.
+    const admin = createKafka(platformEnv().KAFKA_BROKERS, "worker-test").admin();
+    await admin.connect();
+    const metadata = await admin.fetchTopicMetadata({
+      topics: [TOPICS.orders.topic, TOPICS.events.topic],
+    });
+    await admin.disconnect();
+    expect(metadata.topics.map((t) => [t.name, t.partitions.length]).sort()).toEqual([
+      [TOPICS.events.topic, TOPICS.events.numPartitions],
+      [TOPICS.orders.topic, TOPICS.orders.numPartitions],
+    ]);
 
     // SIGTERM: the worker revokes its lease, so the record goes at once, not after the TTL.
     const removed = await watchFor(key, "delete");

@@ -6,7 +6,7 @@ import path from "node:path";
 import { repoRoot } from "../paths";
 import { up } from "../stack";
 import { aptInstall, StackError } from "../system";
-import { quietToolsEnv, runCommand } from "./run";
+import { failureTail, quietToolsEnv, runCommand } from "./run";
 
 const CHROMIUM = "/usr/bin/chromium";
 const resultsDir = path.join(repoRoot, ".test-results");
@@ -93,6 +93,44 @@ function readResult(suite: string): SuiteResult {
   };
 }
 
+/** Type errors and lint findings fail the run like a failing test: one check each. */
+async function runStaticChecks(): Promise<SuiteResult> {
+  console.log("• static checks: typecheck (every workspace) and lint (biome)");
+  const checks = [
+    {
+      name: "typecheck",
+      run: () =>
+        runCommand("typecheck", "npx", [
+          "turbo",
+          "run",
+          "typecheck",
+          "--env-mode=loose",
+          "--output-logs=errors-only",
+        ]),
+    },
+    { name: "lint", run: () => runCommand("lint", "npx", ["biome", "ci", "."]) },
+  ];
+  const failures: string[] = [];
+  for (const check of checks) {
+    const result = await check.run();
+    if (result.code === 0) {
+      console.log(`  ${check.name} ok`);
+    } else {
+      failures.push(check.name);
+      console.log(
+        `  ${check.name} FAILED; last lines of ${path.relative(repoRoot, result.logFile)}:\n${failureTail(result, 30)}`,
+      );
+    }
+  }
+  return {
+    suite: "static",
+    passed: checks.length - failures.length,
+    failed: failures.length,
+    skipped: 0,
+    ...(failures.length > 0 ? { note: `${failures.join(", ")} failed` } : {}),
+  };
+}
+
 export async function test(): Promise<number> {
   const started = Date.now();
   if (!fs.existsSync(CHROMIUM)) aptInstall("chromium", ["chromium"]);
@@ -102,6 +140,7 @@ export async function test(): Promise<number> {
 
   fs.rmSync(resultsDir, { recursive: true, force: true });
   fs.mkdirSync(resultsDir, { recursive: true });
+  const staticChecks = await runStaticChecks();
   const names = suites();
   console.log(`• running ${names.length} suites through turbo: ${names.join(", ")}`);
   const run = await runCommand(
@@ -129,7 +168,7 @@ export async function test(): Promise<number> {
     },
   );
 
-  const results = names.map(readResult);
+  const results = [staticChecks, ...names.map(readResult)];
   console.log("\nsuite        passed  failed  skipped");
   for (const r of results) {
     console.log(
