@@ -34,7 +34,11 @@ function startWorker(id: string): ChildProcess {
  */
 async function watchFor(key: string, kind: "put" | "delete"): Promise<{ event: Promise<number> }> {
   const watcher = await etcd.watch().key(key).create();
-  const event = new Promise<number>((resolve) => watcher.on(kind, () => resolve(Date.now())));
+  const event = new Promise<number>((resolve) => {
+    const arrived = () => resolve(Date.now());
+    if (kind === "put") watcher.on("put", arrived);
+    else watcher.on("delete", arrived);
+  });
   return { event: event.finally(() => watcher.cancel()) };
 }
 
