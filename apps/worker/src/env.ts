@@ -12,5 +12,7 @@ export const workerEnv = parseEnv(
       .default(defaultInstanceId("worker")),
     /** How long a dead worker stays in the registry (the etcd lease TTL). */
     WORKER_LEASE_TTL_SECONDS: z.coerce.number().int().min(2).max(60).default(5),
+    /** How often reconciliation runs (one worker at a time, cluster-wide). */
+    RECONCILIATION_INTERVAL_MS: z.coerce.number().int().min(1_000).default(60_000),
   }),
 );

@@ -1,14 +1,18 @@
-// The worker process: serves its operational endpoints and registers itself in etcd. The
-// engine host, settlement and market-data consumers and the singleton jobs run here.
+// The worker process: serves its operational endpoints, registers itself in etcd and runs the
+// cluster-wide reconciliation job. The engine host, settlement and market-data consumers join
+// it with the order pipeline.
 import http from "node:http";
 import os from "node:os";
+import { database } from "@spotx/db";
 import { platformEnv } from "@spotx/platform";
 import { etcdClient } from "@spotx/platform/etcd";
 import { ensureTopics, kafkaClient } from "@spotx/platform/kafka";
 import { logger } from "@spotx/platform/logger";
+import { redisClient } from "@spotx/platform/redis";
 import { serveServiceEndpoint } from "@spotx/platform/service-endpoints";
 import { ServiceRegistration } from "@spotx/platform/service-registry";
 import { workerEnv } from "./env";
+import { startReconciliationJob } from "./jobs/reconciliation";
 
 const VERSION = process.env.npm_package_version ?? "0.1.0";
 
@@ -64,6 +68,14 @@ async function main() {
     workerEnv.WORKER_LEASE_TTL_SECONDS,
   );
   await registration.start();
+
+  // Cluster-wide singleton: every worker schedules it, the fenced lock lets one run at a time.
+  const reconciliation = startReconciliationJob({
+    db: database(),
+    redis: redisClient(),
+    log: logger("reconciliation"),
+    intervalMs: workerEnv.RECONCILIATION_INTERVAL_MS,
+  });
   log.info({ httpPort, id: workerEnv.WORKER_INSTANCE_ID }, "worker started");
 
   let stopping = false;
@@ -71,6 +83,7 @@ async function main() {
     if (stopping) return;
     stopping = true;
     log.info({ signal }, "worker stopping");
+    await reconciliation.stop();
     await registration.stop();
     etcd.close();
     await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -3,17 +3,24 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import path from "node:path";
+import { createTestDatabase, type TestDatabase } from "@spotx/db/testing";
 import { platformEnv } from "@spotx/platform";
 import { createEtcd } from "@spotx/platform/etcd";
 import { createKafka, TOPICS } from "@spotx/platform/kafka";
 import { serviceKey } from "@spotx/platform/service-registry";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 const etcd = createEtcd(platformEnv().ETCD_ENDPOINTS);
 const children: ChildProcess[] = [];
-afterAll(() => {
+// The worker runs its jobs against a migrated database of its own.
+let database: TestDatabase;
+beforeAll(async () => {
+  database = await createTestDatabase();
+});
+afterAll(async () => {
   for (const child of children) child.kill("SIGKILL");
   etcd.close();
+  await database?.drop();
 });
 
 const workerDir = path.resolve(import.meta.dirname, "..");
@@ -21,7 +28,13 @@ const workerDir = path.resolve(import.meta.dirname, "..");
 function startWorker(id: string): ChildProcess {
   const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
     cwd: workerDir,
-    env: { ...process.env, WORKER_PORT: "0", WORKER_INSTANCE_ID: id, LOG_LEVEL: "warn" },
+    env: {
+      ...process.env,
+      DATABASE_URL: database.url,
+      WORKER_PORT: "0",
+      WORKER_INSTANCE_ID: id,
+      LOG_LEVEL: "warn",
+    },
     stdio: ["ignore", "ignore", "inherit"],
   });
   children.push(child);

@@ -1,5 +1,15 @@
+export * from "./apiKeys";
 export * from "./client";
+export * from "./errors";
+export * from "./fencing";
+export * from "./ledger";
+export * from "./markets";
 export * from "./migrate";
+export * from "./orders";
 export * from "./passwords";
+export * from "./reconciliation";
 export * as schema from "./schema";
 export * from "./seed";
+export * from "./settlement";
+export * from "./units";
+export * from "./withdrawals";

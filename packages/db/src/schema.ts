@@ -7,13 +7,18 @@ import {
   bigserial,
   boolean,
   check,
+  customType,
   index,
   integer,
+  jsonb,
   pgEnum,
   pgTable,
+  primaryKey,
   smallint,
   text,
   timestamp,
+  unique,
+  uniqueIndex,
 } from "drizzle-orm/pg-core";
 
 export const userRole = pgEnum("user_role", ["trader", "operator"]);
@@ -92,4 +97,430 @@ export const markets = pgTable(
     ),
     check("markets_price_band_positive", sql`${t.priceBandBps} > 0`),
   ],
+);
+
+// ---------------------------------------------------------------------------------------------
+// API keys. The secret is needed in clear to verify HMAC signatures, so it cannot be hashed:
+// it is sealed with AES-256-GCM under a server key (see apiKeys.ts) and stored as
+// base64url(iv | tag | ciphertext).
+
+export const apiKeyPermission = pgEnum("api_key_permission", ["read", "trade"]);
+
+export const apiKeys = pgTable(
+  "api_keys",
+  {
+    id: bigserial("id", { mode: "bigint" }).primaryKey(),
+    userId: bigint("user_id", { mode: "bigint" })
+      .notNull()
+      .references(() => users.id),
+    /** The public key id sent in the KEY header. */
+    key: text("key").notNull().unique(),
+    secretSealed: text("secret_sealed").notNull(),
+    permissions: apiKeyPermission("permissions").array().notNull(),
+    /** Client addresses allowed to use the key (IPs or CIDRs); null allows any. */
+    ipAllowlist: text("ip_allowlist").array(),
+    label: text("label").notNull().default(""),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+    lastUsedAt: timestamp("last_used_at", { withTimezone: true }),
+    revokedAt: timestamp("revoked_at", { withTimezone: true }),
+  },
+  (t) => [
+    index("api_keys_user").on(t.userId),
+    check("api_keys_permissions_nonempty", sql`cardinality(${t.permissions}) > 0`),
+  ],
+);
+
+// ---------------------------------------------------------------------------------------------
+// The double-entry ledger. Every movement of money is a transfer with two or more entries;
+// the entries of one transfer sum to zero per asset (checked in code and by a trigger, see
+// drizzle/0002_ledger_invariants.sql). Entries and transfers are append-only.
+
+/**
+ * `user` accounts belong to a trader (one per user and asset, with a `balances` row);
+ * system accounts exist once per asset: `external` is the outside world (deposits,
+ * withdrawals), `fees` collects trading fees, `adjustment` balances operator corrections.
+ */
+export const accountKind = pgEnum("account_kind", ["user", "external", "fees", "adjustment"]);
+
+/** Which part of an account an entry moves: user accounts have both, system accounts only `available`. */
+export const ledgerBucket = pgEnum("ledger_bucket", ["available", "locked"]);
+
+export const transferKind = pgEnum("transfer_kind", [
+  "deposit",
+  "hold",
+  "release",
+  "order_hold",
+  "order_release",
+  "trade",
+  "withdrawal_hold",
+  "withdrawal_payout",
+  "withdrawal_return",
+  "adjustment",
+]);
+
+export const accounts = pgTable(
+  "accounts",
+  {
+    id: bigserial("id", { mode: "bigint" }).primaryKey(),
+    kind: accountKind("kind").notNull(),
+    userId: bigint("user_id", { mode: "bigint" }).references(() => users.id),
+    asset: text("asset")
+      .notNull()
+      .references(() => assets.symbol),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    unique("accounts_identity").on(t.kind, t.userId, t.asset).nullsNotDistinct(),
+    check("accounts_owner", sql`(${t.kind} = 'user') = (${t.userId} IS NOT NULL)`),
+  ],
+);
+
+/** A user account's balance, kept in step with its ledger entries in the same transaction. */
+export const balances = pgTable(
+  "balances",
+  {
+    accountId: bigint("account_id", { mode: "bigint" })
+      .primaryKey()
+      .references(() => accounts.id),
+    userId: bigint("user_id", { mode: "bigint" })
+      .notNull()
+      .references(() => users.id),
+    asset: text("asset")
+      .notNull()
+      .references(() => assets.symbol),
+    available: bigint("available", { mode: "bigint" }).notNull().default(sql`0`),
+    locked: bigint("locked", { mode: "bigint" }).notNull().default(sql`0`),
+    /** Bumped on every change (gate.io's `update_id`). */
+    updateId: bigint("update_id", { mode: "bigint" }).notNull().default(sql`0`),
+    updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    unique("balances_user_asset").on(t.userId, t.asset),
+    check("balances_non_negative", sql`${t.available} >= 0 AND ${t.locked} >= 0`),
+  ],
+);
+
+export const transfers = pgTable("transfers", {
+  id: bigserial("id", { mode: "bigint" }).primaryKey(),
+  kind: transferKind("kind").notNull(),
+  /** The idempotency key: applying the same operation twice finds this row and does nothing. */
+  ref: text("ref").notNull().unique(),
+  createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+});
+
+export const ledgerEntries = pgTable(
+  "ledger_entries",
+  {
+    // No FOREIGN KEY on transfer_id and account_id: row-level RI triggers on the hottest
+    // insert path cost half of settlement's insert time. The statement-level trigger
+    // ledger_entries_balanced checks both references for the whole statement at once, and
+    // transfers and accounts can never be deleted (see 0002_ledger_invariants.sql).
+    transferId: bigint("transfer_id", { mode: "bigint" }).notNull(),
+    /** Position of the entry within its transfer. */
+    idx: smallint("idx").notNull(),
+    accountId: bigint("account_id", { mode: "bigint" }).notNull(),
+    /** Copied from the account so the per-asset zero sum needs no join. */
+    asset: text("asset").notNull(),
+    bucket: ledgerBucket("bucket").notNull(),
+    /** Signed, in the asset's minor units: positive credits the account, negative debits it. */
+    amount: bigint("amount", { mode: "bigint" }).notNull(),
+  },
+  (t) => [
+    primaryKey({ name: "ledger_entries_pk", columns: [t.transferId, t.idx] }),
+    index("ledger_entries_account").on(t.accountId, t.transferId),
+    check("ledger_entries_amount_nonzero", sql`${t.amount} <> 0`),
+  ],
+);
+
+// ---------------------------------------------------------------------------------------------
+// Orders and trades. Prices are in ticks, amounts in lots, except a market buy whose amount is
+// quote minor units (gate.io's "spend 300 USDT"). The hold an order keeps is in hold_asset's
+// minor units; an order that has ended holds nothing (CHECK orders_ended_holds_nothing).
+
+export const orderSide = pgEnum("order_side", ["buy", "sell"]);
+export const orderType = pgEnum("order_type", ["limit", "market"]);
+export const timeInForce = pgEnum("time_in_force", ["gtc", "ioc", "poc", "fok"]);
+/** gate.io's open|closed|cancelled, plus `pending` (not yet accepted by the engine) and `rejected`. */
+export const orderStatus = pgEnum("order_status", [
+  "pending",
+  "open",
+  "closed",
+  "cancelled",
+  "rejected",
+]);
+export const orderFinishAs = pgEnum("order_finish_as", [
+  "open",
+  "filled",
+  "cancelled",
+  "ioc",
+  "poc",
+  "fok",
+  "stp",
+  "rejected",
+]);
+export const stpAct = pgEnum("stp_act", ["cn", "co", "cb"]);
+
+export const orders = pgTable(
+  "orders",
+  {
+    /** Assigned by the database; the engine's order id. */
+    id: bigserial("id", { mode: "bigint" }).primaryKey(),
+    userId: bigint("user_id", { mode: "bigint" })
+      .notNull()
+      .references(() => users.id),
+    market: text("market")
+      .notNull()
+      .references(() => markets.symbol),
+    side: orderSide("side").notNull(),
+    type: orderType("type").notNull(),
+    timeInForce: timeInForce("time_in_force").notNull(),
+    /** Limit price in ticks; null for market orders. */
+    priceTicks: bigint("price_ticks", { mode: "bigint" }),
+    /** Lots, or quote minor units for a market buy. */
+    amount: bigint("amount", { mode: "bigint" }).notNull(),
+    filledBaseLots: bigint("filled_base_lots", { mode: "bigint" }).notNull().default(sql`0`),
+    /** Quote minor units traded so far (gate.io's filled_total). */
+    filledQuote: bigint("filled_quote", { mode: "bigint" }).notNull().default(sql`0`),
+    /** Fee charged so far, in fee_asset minor units: the asset the order receives. */
+    fee: bigint("fee", { mode: "bigint" }).notNull().default(sql`0`),
+    feeAsset: text("fee_asset")
+      .notNull()
+      .references(() => assets.symbol),
+    holdAsset: text("hold_asset")
+      .notNull()
+      .references(() => assets.symbol),
+    /** The hold taken at placement, in hold_asset minor units. */
+    holdAmount: bigint("hold_amount", { mode: "bigint" }).notNull(),
+    /** What is still locked for this order. */
+    holdRemaining: bigint("hold_remaining", { mode: "bigint" }).notNull(),
+    status: orderStatus("status").notNull().default("pending"),
+    finishAs: orderFinishAs("finish_as").notNull().default("open"),
+    /** Client order id (gate.io's `text`, "t-…"); unique per user when present. */
+    text: text("text"),
+    stpAct: stpAct("stp_act"),
+    rejectReason: text("reject_reason"),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+    updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex("orders_user_text").on(t.userId, t.text).where(sql`${t.text} IS NOT NULL`),
+    index("orders_user_market_live")
+      .on(t.userId, t.market)
+      .where(sql`${t.status} IN ('pending', 'open')`),
+    index("orders_user_created").on(t.userId, t.createdAt),
+    check("orders_amount_positive", sql`${t.amount} > 0`),
+    check(
+      "orders_price_by_type",
+      sql`(${t.type} = 'limit' AND ${t.priceTicks} > 0) OR (${t.type} = 'market' AND ${t.priceTicks} IS NULL)`,
+    ),
+    check(
+      "orders_market_time_in_force",
+      sql`${t.type} = 'limit' OR ${t.timeInForce} IN ('ioc', 'fok')`,
+    ),
+    check(
+      "orders_fills_non_negative",
+      sql`${t.filledBaseLots} >= 0 AND ${t.filledQuote} >= 0 AND ${t.fee} >= 0`,
+    ),
+    check(
+      "orders_hold_range",
+      sql`${t.holdRemaining} >= 0 AND ${t.holdRemaining} <= ${t.holdAmount}`,
+    ),
+    check(
+      "orders_ended_holds_nothing",
+      sql`${t.status} IN ('pending', 'open') OR ${t.holdRemaining} = 0`,
+    ),
+    check(
+      "orders_finish_matches_status",
+      sql`(${t.status} IN ('pending', 'open')) = (${t.finishAs} = 'open')`,
+    ),
+  ],
+);
+
+export const trades = pgTable(
+  "trades",
+  {
+    market: text("market")
+      .notNull()
+      .references(() => markets.symbol),
+    /** The engine's trade id. */
+    id: bigint("id", { mode: "bigint" }).notNull(),
+    /** The engine sequence number of the trade event. */
+    seq: bigint("seq", { mode: "bigint" }).notNull(),
+    makerOrderId: bigint("maker_order_id", { mode: "bigint" }).notNull(),
+    takerOrderId: bigint("taker_order_id", { mode: "bigint" }).notNull(),
+    makerUserId: bigint("maker_user_id", { mode: "bigint" }).notNull(),
+    takerUserId: bigint("taker_user_id", { mode: "bigint" }).notNull(),
+    takerSide: orderSide("taker_side").notNull(),
+    priceTicks: bigint("price_ticks", { mode: "bigint" }).notNull(),
+    qtyLots: bigint("qty_lots", { mode: "bigint" }).notNull(),
+    /** price × amount in quote minor units. */
+    quoteAmount: bigint("quote_amount", { mode: "bigint" }).notNull(),
+    /** The buyer's fee, in base minor units. */
+    buyerFee: bigint("buyer_fee", { mode: "bigint" }).notNull(),
+    /** The seller's fee, in quote minor units. */
+    sellerFee: bigint("seller_fee", { mode: "bigint" }).notNull(),
+    transferId: bigint("transfer_id", { mode: "bigint" }).notNull(),
+    /** The engine's time of the match. */
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull(),
+  },
+  (t) => [
+    primaryKey({ name: "trades_pk", columns: [t.market, t.id] }),
+    index("trades_maker_user").on(t.makerUserId, t.market, t.id),
+    index("trades_taker_user").on(t.takerUserId, t.market, t.id),
+    check(
+      "trades_amounts_positive",
+      sql`${t.priceTicks} > 0 AND ${t.qtyLots} > 0 AND ${t.quoteAmount} > 0`,
+    ),
+    check("trades_fees_non_negative", sql`${t.buyerFee} >= 0 AND ${t.sellerFee} >= 0`),
+  ],
+);
+
+/** Messages written in the same transaction as the state they announce; a relay publishes them. */
+export const outbox = pgTable(
+  "outbox",
+  {
+    id: bigserial("id", { mode: "bigint" }).primaryKey(),
+    topic: text("topic").notNull(),
+    key: text("key"),
+    payload: jsonb("payload").notNull(),
+    headers: jsonb("headers").notNull().default({}),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+    sentAt: timestamp("sent_at", { withTimezone: true }),
+  },
+  (t) => [index("outbox_unsent").on(t.id).where(sql`${t.sentAt} IS NULL`)],
+);
+
+/** The last engine sequence number applied to PostgreSQL, per market. */
+export const marketSequences = pgTable(
+  "market_sequences",
+  {
+    market: text("market")
+      .primaryKey()
+      .references(() => markets.symbol),
+    lastSeq: bigint("last_seq", { mode: "bigint" }).notNull().default(sql`0`),
+    updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [check("market_sequences_non_negative", sql`${t.lastSeq} >= 0`)],
+);
+
+const bytea = customType<{ data: Buffer; driverData: Buffer }>({ dataType: () => "bytea" });
+
+/** A serialised order book and the input position it reflects. */
+export const engineSnapshots = pgTable(
+  "engine_snapshots",
+  {
+    id: bigserial("id", { mode: "bigint" }).primaryKey(),
+    market: text("market")
+      .notNull()
+      .references(() => markets.symbol),
+    /** The last engine sequence number included in the snapshot. */
+    seq: bigint("seq", { mode: "bigint" }).notNull(),
+    /** The Kafka offset of the last command included (string: Kafka offsets are int64). */
+    inputOffset: text("input_offset").notNull(),
+    state: bytea("state").notNull(),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [unique("engine_snapshots_market_seq").on(t.market, t.seq)],
+);
+
+// ---------------------------------------------------------------------------------------------
+// Withdrawals, operator audit, fencing and reconciliation.
+
+export const withdrawalStatus = pgEnum("withdrawal_status", ["pending", "completed", "rejected"]);
+
+export const withdrawals = pgTable(
+  "withdrawals",
+  {
+    id: bigserial("id", { mode: "bigint" }).primaryKey(),
+    userId: bigint("user_id", { mode: "bigint" })
+      .notNull()
+      .references(() => users.id),
+    asset: text("asset")
+      .notNull()
+      .references(() => assets.symbol),
+    amount: bigint("amount", { mode: "bigint" }).notNull(),
+    address: text("address").notNull(),
+    /** The client's idempotency key. */
+    ref: text("ref").notNull().unique(),
+    status: withdrawalStatus("status").notNull().default("pending"),
+    requestedAt: timestamp("requested_at", { withTimezone: true }).notNull().defaultNow(),
+    decidedAt: timestamp("decided_at", { withTimezone: true }),
+    decidedBy: bigint("decided_by", { mode: "bigint" }).references(() => users.id),
+    reason: text("reason"),
+  },
+  (t) => [
+    index("withdrawals_pending").on(t.userId, t.asset).where(sql`${t.status} = 'pending'`),
+    check("withdrawals_amount_positive", sql`${t.amount} > 0`),
+    check(
+      "withdrawals_decision",
+      sql`(${t.status} = 'pending') = (${t.decidedAt} IS NULL AND ${t.decidedBy} IS NULL)`,
+    ),
+  ],
+);
+
+export const auditLog = pgTable(
+  "audit_log",
+  {
+    id: bigserial("id", { mode: "bigint" }).primaryKey(),
+    /** The operator (or null for the system itself). */
+    actorId: bigint("actor_id", { mode: "bigint" }).references(() => users.id),
+    action: text("action").notNull(),
+    /** What was acted on, e.g. `user:42`, `withdrawal:7`, `market:BTC_USDT`. */
+    subject: text("subject").notNull(),
+    details: jsonb("details").notNull().default({}),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    index("audit_log_subject").on(t.subject, t.id),
+    index("audit_log_created").on(t.createdAt),
+  ],
+);
+
+/** The highest fencing token each guarded resource has accepted (see fencing.ts). */
+export const fencingTokens = pgTable("fencing_tokens", {
+  resource: text("resource").primaryKey(),
+  lastToken: bigint("last_token", { mode: "bigint" }).notNull(),
+  updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+});
+
+export const reconciliationStatus = pgEnum("reconciliation_status", ["clean", "mismatch"]);
+export const reconciliationFindingKind = pgEnum("reconciliation_finding_kind", [
+  "available_mismatch",
+  "locked_mismatch",
+  "hold_mismatch",
+  "asset_not_zero",
+  "transfer_not_zero",
+]);
+
+export const reconciliationRuns = pgTable("reconciliation_runs", {
+  id: bigserial("id", { mode: "bigint" }).primaryKey(),
+  startedAt: timestamp("started_at", { withTimezone: true }).notNull(),
+  finishedAt: timestamp("finished_at", { withTimezone: true }).notNull().defaultNow(),
+  status: reconciliationStatus("status").notNull(),
+  /** The lock's fencing token the run was written under, when run as the singleton job. */
+  fencingToken: bigint("fencing_token", { mode: "bigint" }),
+  accountsChecked: integer("accounts_checked").notNull(),
+  entriesChecked: bigint("entries_checked", { mode: "bigint" }).notNull(),
+  findingsCount: integer("findings_count").notNull(),
+  durationMs: integer("duration_ms").notNull(),
+});
+
+export const reconciliationFindings = pgTable(
+  "reconciliation_findings",
+  {
+    id: bigserial("id", { mode: "bigint" }).primaryKey(),
+    runId: bigint("run_id", { mode: "bigint" })
+      .notNull()
+      .references(() => reconciliationRuns.id),
+    kind: reconciliationFindingKind("kind").notNull(),
+    userId: bigint("user_id", { mode: "bigint" }),
+    asset: text("asset"),
+    transferId: bigint("transfer_id", { mode: "bigint" }),
+    /** What the ledger (or the holds) say the value should be. */
+    expected: bigint("expected", { mode: "bigint" }).notNull(),
+    /** What was found. */
+    actual: bigint("actual", { mode: "bigint" }).notNull(),
+    detail: text("detail").notNull(),
+  },
+  (t) => [index("reconciliation_findings_run").on(t.runId)],
 );

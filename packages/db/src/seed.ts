@@ -1,9 +1,12 @@
-// Demo data for a fresh exchange: three assets, two markets, one operator and two traders.
-// Safe to run on every start: rows that exist are left alone.
+// Demo data for a fresh exchange: three assets, two markets, one operator and two traders with
+// demo balances. Safe to run on every start: rows that exist are left alone, and the balances
+// are deposits with stable references, so they are credited once.
 import { eq } from "drizzle-orm";
 import type { Database } from "./client";
+import { deposit } from "./ledger";
 import { hashPassword } from "./passwords";
 import { assets, markets, users } from "./schema";
+import { marketScales } from "./units";
 
 export const DEMO_ASSETS = [
   { symbol: "BTC", name: "Bitcoin", decimals: 8 },
@@ -48,9 +51,21 @@ export const DEMO_USERS = [
   { email: "trader2@spotx.dev", password: "trader2-demo", role: "trader" },
 ] as const;
 
+/** What each demo trader is given, in whole units; deposited as `seed:<email>:<asset>`. */
+export const DEMO_BALANCES = { BTC: 10n, ETH: 100n, USDT: 1_000_000n } as const;
+
 export type SeedResult = { created: boolean; users: typeof DEMO_USERS };
 
 export async function seedDemo(db: Database): Promise<SeedResult> {
+  for (const market of DEMO_MARKETS) {
+    const decimals = (symbol: string) =>
+      DEMO_ASSETS.find((a) => a.symbol === symbol)?.decimals ?? Number.NaN;
+    marketScales({
+      ...market,
+      baseDecimals: decimals(market.base),
+      quoteDecimals: decimals(market.quote),
+    });
+  }
   let created = false;
   await db.transaction(async (tx) => {
     const insertedAssets = await tx
@@ -78,5 +93,22 @@ export async function seedDemo(db: Database): Promise<SeedResult> {
       created = true;
     }
   });
+  for (const user of DEMO_USERS) {
+    if (user.role !== "trader") continue;
+    const found = await db.select({ id: users.id }).from(users).where(eq(users.email, user.email));
+    const userId = found[0]?.id;
+    if (userId === undefined) throw new Error(`demo user ${user.email} missing after seeding`);
+    for (const [symbol, whole] of Object.entries(DEMO_BALANCES)) {
+      const asset = DEMO_ASSETS.find((a) => a.symbol === symbol);
+      if (!asset) throw new Error(`demo balance in unknown asset ${symbol}`);
+      const outcome = await deposit(db, {
+        userId,
+        asset: symbol,
+        amount: whole * 10n ** BigInt(asset.decimals),
+        ref: `seed:${user.email}:${symbol}`,
+      });
+      if (!outcome.duplicate) created = true;
+    }
+  }
   return { created, users: DEMO_USERS };
 }

@@ -1,7 +1,7 @@
 // Integration tests get a PostgreSQL database of their own, cloned from a migrated template
 // (CREATE DATABASE … TEMPLATE is a file copy, far faster than migrating each time). The
-// template is rebuilt whenever the committed migrations change.
-import { randomBytes } from "node:crypto";
+// template is rebuilt whenever the committed migrations change (a digest of their files).
+import { createHash, randomBytes } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { platformEnv } from "@spotx/platform";
@@ -19,28 +19,23 @@ export function withDatabase(url: string, database: string): string {
   return parsed.toString();
 }
 
-function migrationCount(): number {
-  const journal = JSON.parse(
-    fs.readFileSync(path.join(migrationsFolder, "meta", "_journal.json"), "utf8"),
-  ) as { entries: unknown[] };
-  return journal.entries.length;
+/** A digest of the committed migrations: the template is rebuilt whenever any of them changes. */
+function migrationsDigest(): string {
+  const hash = createHash("sha256");
+  for (const file of fs.readdirSync(migrationsFolder).sort()) {
+    if (file.endsWith(".sql"))
+      hash.update(file).update(fs.readFileSync(path.join(migrationsFolder, file)));
+  }
+  hash.update(fs.readFileSync(path.join(migrationsFolder, "meta", "_journal.json")));
+  return hash.digest("hex");
 }
 
-async function templateIsCurrent(admin: pg.Client, serverUrl: string): Promise<boolean> {
-  const exists = await admin.query("SELECT 1 FROM pg_database WHERE datname = $1", [TEMPLATE]);
-  if (exists.rowCount === 0) return false;
-  const client = new pg.Client({ connectionString: withDatabase(serverUrl, TEMPLATE) });
-  await client.connect();
-  try {
-    const applied = await client.query<{ count: string }>(
-      "SELECT count(*)::text AS count FROM drizzle.__drizzle_migrations",
-    );
-    return Number(applied.rows[0]?.count) === migrationCount();
-  } catch {
-    return false;
-  } finally {
-    await client.end();
-  }
+async function templateIsCurrent(admin: pg.Client, digest: string): Promise<boolean> {
+  const found = await admin.query<{ digest: string | null }>(
+    "SELECT shobj_description(oid, 'pg_database') AS digest FROM pg_database WHERE datname = $1",
+    [TEMPLATE],
+  );
+  return found.rows[0]?.digest === digest;
 }
 
 export type TestDatabase = {
@@ -61,10 +56,13 @@ export async function createTestDatabase(
   const name = `spotx_t_${randomBytes(6).toString("hex")}`;
   try {
     await admin.query("SELECT pg_advisory_lock($1)", [LOCK_KEY]);
-    if (!(await templateIsCurrent(admin, serverUrl))) {
+    const digest = migrationsDigest();
+    if (!(await templateIsCurrent(admin, digest))) {
       await admin.query(`DROP DATABASE IF EXISTS ${TEMPLATE} WITH (FORCE)`);
       await admin.query(`CREATE DATABASE ${TEMPLATE}`);
       await migrateDatabase(withDatabase(serverUrl, TEMPLATE));
+      // Marked current only once fully migrated, so a failed build is redone next time.
+      await admin.query(`COMMENT ON DATABASE ${TEMPLATE} IS '${digest}'`);
     }
     await admin.query(`CREATE DATABASE ${name} TEMPLATE ${TEMPLATE}`);
   } finally {

@@ -32,7 +32,26 @@ describe("migrations", () => {
       "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1",
     );
     expect(tables.rows.map((r) => r.table_name)).toEqual(
-      expect.arrayContaining(["assets", "markets", "users"]),
+      expect.arrayContaining([
+        "accounts",
+        "api_keys",
+        "assets",
+        "audit_log",
+        "balances",
+        "engine_snapshots",
+        "fencing_tokens",
+        "ledger_entries",
+        "market_sequences",
+        "markets",
+        "orders",
+        "outbox",
+        "reconciliation_findings",
+        "reconciliation_runs",
+        "trades",
+        "transfers",
+        "users",
+        "withdrawals",
+      ]),
     );
   });
 

@@ -1,0 +1,45 @@
+// How the ledger fails. At the boundary, a refusal the caller can act on is a LedgerError with a
+// stable label — only those of ../shared/GATE_API.md where a trader can meet it (an unknown or
+// disabled currency is INVALID_PARAM_VALUE, a frozen account FORBIDDEN); a broken invariant is a plain Error from `invariant`,
+// because it means a bug, not a bad request, and must stop the work.
+
+export const LEDGER_LABELS = [
+  "BALANCE_NOT_ENOUGH",
+  "INVALID_PARAM_VALUE",
+  "INVALID_PRECISION",
+  "INVALID_CURRENCY_PAIR",
+  "AMOUNT_TOO_LITTLE",
+  "ORDER_NOT_FOUND",
+  "ORDER_CLOSED",
+  "NOT_FOUND",
+  "FORBIDDEN",
+  // spotx's own, where gate.io has no label for the case:
+  "WITHDRAWAL_DECIDED",
+  "IDEMPOTENCY_CONFLICT",
+  "STALE_FENCING_TOKEN",
+] as const;
+
+export type LedgerLabel = (typeof LEDGER_LABELS)[number];
+
+export class LedgerError extends Error {
+  constructor(
+    readonly label: LedgerLabel,
+    message: string,
+  ) {
+    super(message);
+    this.name = "LedgerError";
+  }
+}
+
+export function isLedgerError(error: unknown, label?: LedgerLabel): error is LedgerError {
+  return error instanceof LedgerError && (label === undefined || error.label === label);
+}
+
+/** Asserts a state invariant; kept on in production, because continuing would corrupt money. */
+export function invariant(condition: unknown, message: string | (() => string)): asserts condition {
+  if (!condition) {
+    throw new Error(
+      `ledger invariant broken: ${typeof message === "string" ? message : message()}`,
+    );
+  }
+}

@@ -1,0 +1,345 @@
+// Settlement of trades with real numbers: who gets what, which fee in which asset, rounding
+// in the exchange's favour, partial fills, released holds, and the per-market sequence.
+import { sql } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { applySettlementBatch, finishOrder, settleTrade } from "../src/settlement";
+import {
+  BTC,
+  balanceOf,
+  createFixture,
+  createUser,
+  type Fixture,
+  fund,
+  systemBalance,
+  USDT,
+} from "./fixtures";
+import { lastSeq, orderRow, placeLimit, placeMarket, tradeEvent } from "./trading";
+
+let f: Fixture;
+beforeAll(async () => {
+  f = await createFixture();
+});
+afterAll(async () => {
+  await f?.test.drop();
+});
+
+/** The next sequence number of BTC_USDT (tests in this file share the market). */
+const nextSeq = async () => (await lastSeq(f.db, "BTC_USDT")) + 1n;
+
+async function traders() {
+  const buyer = await createUser(f.db);
+  const seller = await createUser(f.db);
+  await fund(f.db, buyer, "USDT", USDT("1000"));
+  await fund(f.db, seller, "BTC", BTC("1"));
+  return { buyer, seller };
+}
+
+describe("settling a trade (BTC_USDT: maker 0.1 %, taker 0.2 %, fee in the asset received)", () => {
+  it("a taker buy of 0.01 BTC at 30,000: buyer pays 2,000 sat, seller 0.3 USDT", async () => {
+    const { buyer, seller } = await traders();
+    const feesBtc = await systemBalance(f.db, "fees", "BTC");
+    const feesUsdt = await systemBalance(f.db, "fees", "USDT");
+    const ask = await placeLimit(f.db, f.btcUsdt, seller, "sell", "0.01", "30000");
+    const bid = await placeLimit(f.db, f.btcUsdt, buyer, "buy", "0.01", "30000");
+    expect(await balanceOf(f.db, buyer, "USDT")).toEqual({
+      available: USDT("700"),
+      locked: USDT("300"),
+    });
+
+    const result = await applySettlementBatch(f.db, "BTC_USDT", [
+      tradeEvent(f.btcUsdt, await nextSeq(), ask, bid, "0.01", "30000"),
+    ]);
+    expect(result.ok).toBe(true);
+
+    // Buyer: 300 USDT left the hold; 0.01 BTC arrived less 0.2 % = 0.00998 BTC.
+    expect(await balanceOf(f.db, buyer, "USDT")).toEqual({ available: USDT("700"), locked: 0n });
+    expect(await balanceOf(f.db, buyer, "BTC")).toEqual({ available: BTC("0.00998"), locked: 0n });
+    // Seller: 0.01 BTC left the hold; 300 USDT arrived less 0.1 % = 299.7 USDT.
+    expect(await balanceOf(f.db, seller, "BTC")).toEqual({ available: BTC("0.99"), locked: 0n });
+    expect(await balanceOf(f.db, seller, "USDT")).toEqual({ available: USDT("299.7"), locked: 0n });
+    expect(await systemBalance(f.db, "fees", "BTC")).toBe(feesBtc + 2_000n);
+    expect(await systemBalance(f.db, "fees", "USDT")).toBe(feesUsdt + USDT("0.3"));
+
+    expect(await orderRow(f.db, bid.id)).toMatchObject({
+      status: "closed",
+      finish_as: "filled",
+      filled_base_lots: 100n,
+      filled_quote: USDT("300"),
+      fee: 2_000n,
+      hold_remaining: 0n,
+    });
+    expect(await orderRow(f.db, ask.id)).toMatchObject({ status: "closed", fee: USDT("0.3") });
+    const trade = await f.db.execute(
+      sql`SELECT buyer_fee, seller_fee, taker_side FROM trades WHERE taker_order_id = ${bid.id}`,
+    );
+    expect(trade.rows).toEqual([{ buyer_fee: 2_000n, seller_fee: 300_000n, taker_side: "buy" }]);
+  });
+
+  it("rounds a fractional fee up: a taker sell of 1 lot at 30,000.01 pays 6,001 micro-USDT", async () => {
+    const { buyer, seller } = await traders();
+    const bid = await placeLimit(f.db, f.btcUsdt, buyer, "buy", "0.0001", "30000.01");
+    const ask = await placeLimit(f.db, f.btcUsdt, seller, "sell", "0.0001", "30000");
+    await applySettlementBatch(f.db, "BTC_USDT", [
+      tradeEvent(f.btcUsdt, await nextSeq(), bid, ask, "0.0001", "30000.01"),
+    ]);
+    // 0.0001 × 30,000.01 = 3.000001 USDT; 0.2 % = 0.006000002 → 0.006001 (rounded up by 0.999998 µUSDT).
+    expect(await balanceOf(f.db, seller, "USDT")).toEqual({ available: 2_994_000n, locked: 0n });
+    // The maker buyer pays 0.1 % of 10,000 sat = 10 sat.
+    expect(await balanceOf(f.db, buyer, "BTC")).toEqual({ available: 9_990n, locked: 0n });
+    expect(await balanceOf(f.db, buyer, "USDT")).toEqual({
+      available: USDT("1000") - 3_000_001n,
+      locked: 0n,
+    });
+  });
+
+  it("partial fills keep the rest held; cancelling releases it, price improvement included", async () => {
+    const { buyer } = await traders();
+    const sellerA = await createUser(f.db);
+    const sellerB = await createUser(f.db);
+    await fund(f.db, sellerA, "BTC", BTC("1"));
+    await fund(f.db, sellerB, "BTC", BTC("1"));
+    const askA = await placeLimit(f.db, f.btcUsdt, sellerA, "sell", "0.01", "30000");
+    const askB = await placeLimit(f.db, f.btcUsdt, sellerB, "sell", "0.01", "30500");
+    // Buys 0.03 BTC up to 31,000: holds 930 USDT.
+    const bid = await placeLimit(f.db, f.btcUsdt, buyer, "buy", "0.03", "31000");
+    expect(await balanceOf(f.db, buyer, "USDT")).toEqual({
+      available: USDT("70"),
+      locked: USDT("930"),
+    });
+
+    const seq = await nextSeq();
+    const result = await applySettlementBatch(f.db, "BTC_USDT", [
+      { kind: "order_accepted", seq, orderId: bid.id },
+      tradeEvent(f.btcUsdt, seq + 1n, askA, bid, "0.01", "30000"),
+      tradeEvent(f.btcUsdt, seq + 2n, askB, bid, "0.01", "30500"),
+    ]);
+    expect(result).toMatchObject({ ok: true, applied: 3, skipped: 0, lastSeq: seq + 2n });
+    // 605 USDT spent; 325 USDT stays held for the 0.01 BTC left (310 at the limit + 15 improvement).
+    expect(await balanceOf(f.db, buyer, "USDT")).toEqual({
+      available: USDT("70"),
+      locked: USDT("325"),
+    });
+    expect(await balanceOf(f.db, buyer, "BTC")).toEqual({ available: BTC("0.01996"), locked: 0n });
+    expect(await orderRow(f.db, bid.id)).toMatchObject({
+      status: "open",
+      filled_base_lots: 200n,
+      filled_quote: USDT("605"),
+      fee: 4_000n,
+      hold_remaining: USDT("325"),
+    });
+
+    const cancelled = await applySettlementBatch(f.db, "BTC_USDT", [
+      { kind: "order_finished", seq: seq + 3n, orderId: bid.id, finishAs: "cancelled" },
+    ]);
+    expect(cancelled.ok && cancelled.changes.orders[0]).toMatchObject({ released: USDT("325") });
+    expect(await balanceOf(f.db, buyer, "USDT")).toEqual({ available: USDT("395"), locked: 0n });
+    expect(await orderRow(f.db, bid.id)).toMatchObject({
+      status: "cancelled",
+      finish_as: "cancelled",
+      hold_remaining: 0n,
+    });
+  });
+
+  it("a buy filled entirely below its limit releases the surplus as it closes", async () => {
+    const { buyer, seller } = await traders();
+    const bid = await placeLimit(f.db, f.btcUsdt, buyer, "buy", "0.02", "31000"); // holds 620 USDT
+    const ask = await placeLimit(f.db, f.btcUsdt, seller, "sell", "0.02", "29500");
+    const seq = await nextSeq();
+    const result = await applySettlementBatch(f.db, "BTC_USDT", [
+      tradeEvent(f.btcUsdt, seq, bid, ask, "0.005", "31000"),
+      tradeEvent(f.btcUsdt, seq + 1n, bid, ask, "0.015", "31000"),
+    ]);
+    expect(result.ok).toBe(true);
+    // Maker bid priced at its own limit: spends all 620. Now the reverse: taker bid below limit.
+    const bid2 = await placeLimit(f.db, f.btcUsdt, buyer, "buy", "0.01", "31000"); // holds 310 USDT
+    const ask2 = await placeLimit(f.db, f.btcUsdt, seller, "sell", "0.01", "29000");
+    const before = await balanceOf(f.db, buyer, "USDT");
+    await applySettlementBatch(f.db, "BTC_USDT", [
+      tradeEvent(f.btcUsdt, seq + 2n, ask2, bid2, "0.01", "29000"),
+    ]);
+    // 290 USDT paid, 20 USDT of the hold released on the spot; nothing stays locked.
+    expect(await balanceOf(f.db, buyer, "USDT")).toEqual({
+      available: before.available + USDT("20"),
+      locked: 0n,
+    });
+    expect(await orderRow(f.db, bid2.id)).toMatchObject({ status: "closed", hold_remaining: 0n });
+  });
+
+  it("a market buy spends its quote amount; the unspent rest is released when it ends", async () => {
+    const { buyer, seller } = await traders();
+    const ask = await placeLimit(f.db, f.btcUsdt, seller, "sell", "0.003", "30000");
+    const bid = await placeMarket(f.db, f.btcUsdt, buyer, "buy", "100"); // spend up to 100 USDT
+    expect(bid).toMatchObject({ holdAsset: "USDT", holdAmount: USDT("100"), feeAsset: "BTC" });
+    const seq = await nextSeq();
+    await applySettlementBatch(f.db, "BTC_USDT", [
+      tradeEvent(f.btcUsdt, seq, ask, bid, "0.003", "30000"), // 90 USDT
+      { kind: "order_finished", seq: seq + 1n, orderId: bid.id, finishAs: "filled" },
+    ]);
+    expect(await balanceOf(f.db, buyer, "USDT")).toEqual({ available: USDT("910"), locked: 0n });
+    // 0.003 BTC = 300,000 sat less the taker fee of 600 sat.
+    expect(await balanceOf(f.db, buyer, "BTC")).toEqual({ available: 299_400n, locked: 0n });
+    expect(await orderRow(f.db, bid.id)).toMatchObject({
+      status: "closed",
+      finish_as: "filled",
+      filled_quote: USDT("90"),
+      filled_base_lots: 30n,
+    });
+  });
+
+  it("a market sell of 0.005 BTC into a resting bid closes filled", async () => {
+    const { buyer, seller } = await traders();
+    const bid = await placeLimit(f.db, f.btcUsdt, buyer, "buy", "0.005", "30000");
+    const ask = await placeMarket(f.db, f.btcUsdt, seller, "sell", "0.005");
+    expect(ask).toMatchObject({ holdAsset: "BTC", holdAmount: 500_000n });
+    await applySettlementBatch(f.db, "BTC_USDT", [
+      tradeEvent(f.btcUsdt, await nextSeq(), bid, ask, "0.005", "30000"),
+    ]);
+    // 150 USDT less the taker's 0.2 % = 149.7 USDT.
+    expect(await balanceOf(f.db, seller, "USDT")).toEqual({ available: USDT("149.7"), locked: 0n });
+    expect(await orderRow(f.db, ask.id)).toMatchObject({ status: "closed", finish_as: "filled" });
+    expect(await orderRow(f.db, bid.id)).toMatchObject({ status: "closed", fee: 500n });
+  });
+
+  it("a self-trade moves nothing but fees", async () => {
+    const user = await createUser(f.db);
+    await fund(f.db, user, "USDT", USDT("100"));
+    await fund(f.db, user, "BTC", BTC("0.01"));
+    const ask = await placeLimit(f.db, f.btcUsdt, user, "sell", "0.001", "30000");
+    const bid = await placeLimit(f.db, f.btcUsdt, user, "buy", "0.001", "30000");
+    await applySettlementBatch(f.db, "BTC_USDT", [
+      tradeEvent(f.btcUsdt, await nextSeq(), ask, bid, "0.001", "30000"),
+    ]);
+    // Paid 30 USDT to itself less the maker fee (0.03); received 100,000 sat less the taker fee (200).
+    expect(await balanceOf(f.db, user, "USDT")).toEqual({ available: USDT("99.97"), locked: 0n });
+    expect(await balanceOf(f.db, user, "BTC")).toEqual({
+      available: BTC("0.01") - 200n,
+      locked: 0n,
+    });
+  });
+
+  it("a rejected order gets its whole hold back, with the reason recorded", async () => {
+    const { buyer } = await traders();
+    const bid = await placeLimit(f.db, f.btcUsdt, buyer, "buy", "0.01", "45000");
+    await applySettlementBatch(f.db, "BTC_USDT", [
+      {
+        kind: "order_rejected",
+        seq: await nextSeq(),
+        orderId: bid.id,
+        reason: "price outside the band",
+      },
+    ]);
+    expect(await balanceOf(f.db, buyer, "USDT")).toEqual({ available: USDT("1000"), locked: 0n });
+    expect(await orderRow(f.db, bid.id)).toMatchObject({
+      status: "rejected",
+      finish_as: "rejected",
+      reject_reason: "price outside the band",
+    });
+  });
+});
+
+describe("the per-market sequence", () => {
+  it("applies a redelivered batch once and reports nothing new the second time", async () => {
+    const { buyer, seller } = await traders();
+    const ask = await placeLimit(f.db, f.btcUsdt, seller, "sell", "0.01", "30000");
+    const bid = await placeLimit(f.db, f.btcUsdt, buyer, "buy", "0.01", "30000");
+    const seq = await nextSeq();
+    const batch = [
+      tradeEvent(f.btcUsdt, seq, ask, bid, "0.004", "30000"),
+      tradeEvent(f.btcUsdt, seq + 1n, ask, bid, "0.006", "30000"),
+    ];
+    expect(await applySettlementBatch(f.db, "BTC_USDT", batch)).toMatchObject({
+      ok: true,
+      applied: 2,
+    });
+    expect(await applySettlementBatch(f.db, "BTC_USDT", batch)).toMatchObject({
+      ok: true,
+      applied: 0,
+      skipped: 2,
+      lastSeq: seq + 1n,
+    });
+    expect(await balanceOf(f.db, buyer, "BTC")).toEqual({ available: BTC("0.00998"), locked: 0n });
+  });
+
+  it("settles the same trade sent concurrently exactly once", async () => {
+    const { buyer, seller } = await traders();
+    const ask = await placeLimit(f.db, f.btcUsdt, seller, "sell", "0.01", "30000");
+    const bid = await placeLimit(f.db, f.btcUsdt, buyer, "buy", "0.01", "30000");
+    const event = tradeEvent(f.btcUsdt, await nextSeq(), ask, bid, "0.01", "30000");
+    const trade = { market: "BTC_USDT", ...event };
+    const results = await Promise.all([
+      settleTrade(f.db, trade),
+      settleTrade(f.db, trade),
+      settleTrade(f.db, trade),
+    ]);
+    expect(results.map((r) => (r.ok ? r.applied : -1)).sort()).toEqual([0, 0, 1]);
+    expect(await balanceOf(f.db, seller, "USDT")).toEqual({ available: USDT("299.7"), locked: 0n });
+    const count = await f.db.execute(
+      sql`SELECT count(*)::int AS n FROM trades WHERE id = ${event.tradeId}`,
+    );
+    expect(count.rows[0]).toEqual({ n: 1 });
+  });
+
+  it("skips what was applied and applies the rest of an overlapping batch", async () => {
+    const seq = await nextSeq();
+    await applySettlementBatch(f.db, "BTC_USDT", [{ kind: "noop", seq }]);
+    const result = await applySettlementBatch(f.db, "BTC_USDT", [
+      { kind: "noop", seq },
+      { kind: "noop", seq: seq + 1n },
+    ]);
+    expect(result).toMatchObject({ ok: true, applied: 1, skipped: 1, lastSeq: seq + 1n });
+  });
+
+  it("reports a gap as an error value and applies nothing", async () => {
+    const { buyer, seller } = await traders();
+    const ask = await placeLimit(f.db, f.btcUsdt, seller, "sell", "0.01", "30000");
+    const bid = await placeLimit(f.db, f.btcUsdt, buyer, "buy", "0.01", "30000");
+    const last = await lastSeq(f.db, "BTC_USDT");
+    const result = await applySettlementBatch(f.db, "BTC_USDT", [
+      tradeEvent(f.btcUsdt, last + 2n, ask, bid, "0.01", "30000"),
+    ]);
+    expect(result).toEqual({
+      ok: false,
+      error: "SEQUENCE_GAP",
+      lastSeq: last,
+      expectedSeq: last + 1n,
+      gotSeq: last + 2n,
+    });
+    expect(await lastSeq(f.db, "BTC_USDT")).toBe(last);
+    expect(await balanceOf(f.db, buyer, "USDT")).toEqual({
+      available: USDT("700"),
+      locked: USDT("300"),
+    });
+  });
+
+  it("throws on an impossible trade (above the buy's limit) and writes nothing", async () => {
+    const { buyer, seller } = await traders();
+    const ask = await placeLimit(f.db, f.btcUsdt, seller, "sell", "0.01", "30000");
+    const bid = await placeLimit(f.db, f.btcUsdt, buyer, "buy", "0.01", "30000");
+    const last = await lastSeq(f.db, "BTC_USDT");
+    await expect(
+      applySettlementBatch(f.db, "BTC_USDT", [
+        { kind: "noop", seq: last + 1n },
+        tradeEvent(f.btcUsdt, last + 2n, ask, bid, "0.01", "30000.01"),
+      ]),
+    ).rejects.toThrow(/ledger invariant broken: .*above buy limit/);
+    expect(await lastSeq(f.db, "BTC_USDT")).toBe(last);
+    expect(await orderRow(f.db, bid.id)).toMatchObject({ status: "pending", filled_base_lots: 0n });
+  });
+});
+
+describe("finishOrder", () => {
+  it("releases an order's hold once; finishing it again changes nothing", async () => {
+    const { buyer } = await traders();
+    const bid = await placeLimit(f.db, f.btcUsdt, buyer, "buy", "0.01", "30000");
+    const first = await finishOrder(f.db, { orderId: bid.id, finishAs: "cancelled" });
+    const second = await finishOrder(f.db, { orderId: bid.id, finishAs: "cancelled" });
+    expect(first).toMatchObject({ status: "cancelled", released: USDT("300") });
+    expect(second).toMatchObject({ status: "cancelled", released: 0n });
+    expect(await balanceOf(f.db, buyer, "USDT")).toEqual({ available: USDT("1000"), locked: 0n });
+    await expect(
+      finishOrder(f.db, { orderId: 987_654n, finishAs: "cancelled" }),
+    ).rejects.toMatchObject({
+      label: "ORDER_NOT_FOUND",
+    });
+  });
+});
