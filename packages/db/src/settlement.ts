@@ -113,24 +113,11 @@ export type BatchResult =
 
 // ---------------------------------------------------------------------------------------------
 
-type OrderState = {
-  id: bigint;
-  userId: bigint;
-  market: string;
-  side: Side;
-  type: "limit" | "market";
+/** An order as a batch works on it: what it reports as a change, plus what only matching needs. */
+type OrderState = OrderChange & {
   priceTicks: bigint | null;
   amount: bigint;
-  filledBaseLots: bigint;
-  filledQuote: bigint;
-  fee: bigint;
-  feeAsset: string;
-  holdAsset: string;
-  holdRemaining: bigint;
-  status: OrderStatus;
-  finishAs: FinishAs;
   rejectReason: string | null;
-  released: bigint;
   changed: boolean;
 };
 
