@@ -6,32 +6,52 @@ import type { Fence, LockService } from "@spotx/platform/locks";
 import { sql } from "drizzle-orm";
 import type { Transaction } from "./client";
 import { LedgerError } from "./errors";
+import { requireBigint, requireId, requireObject, requireText } from "./input";
 
 export type { Fence } from "@spotx/platform/locks";
 
 /**
- * Accepts `fence` if its token is at least the highest this resource has seen, and records it;
- * throws STALE_FENCING_TOKEN otherwise. Tokens are unique per acquisition, so an equal token
- * is the same holder writing again under the same acquisition (a job may guard several
- * transactions with one lock), while any newer acquisition's token shuts out all older ones.
+ * Accepts `fence` if its token is above the highest this resource has seen, or equal to it and
+ * from the same owner (one acquisition may guard several transactions), and records it; throws
+ * STALE_FENCING_TOKEN otherwise. Tokens come from a Redis counter; were an increment ever lost
+ * in a crash, two acquisitions could draw the same token — the owner id (random per
+ * acquisition) tells them apart, so only the first to write with it may go on.
  * The row lock taken here also serialises concurrent guarded transactions on the resource.
  */
 export async function checkFence(tx: Transaction, fence: Fence): Promise<void> {
+  const f = requireObject(fence, "fence");
+  const resource = requireText(f.resource, "fence resource");
+  const token = requireBigint(f.token, "fence token", { min: 0n });
+  const owner = requireText(f.owner, "fence owner", 300);
   const accepted = await tx.execute<{ last_token: bigint }>(sql`
-    INSERT INTO fencing_tokens (resource, last_token) VALUES (${fence.resource}, ${fence.token})
+    INSERT INTO fencing_tokens (resource, last_token, last_owner)
+    VALUES (${resource}, ${token}, ${owner})
     ON CONFLICT (resource) DO UPDATE
-       SET last_token = EXCLUDED.last_token, updated_at = now()
-     WHERE fencing_tokens.last_token <= EXCLUDED.last_token
+       SET last_token = EXCLUDED.last_token, last_owner = EXCLUDED.last_owner, updated_at = now()
+     WHERE fencing_tokens.last_token < EXCLUDED.last_token
+        OR (fencing_tokens.last_token = EXCLUDED.last_token
+            AND fencing_tokens.last_owner = EXCLUDED.last_owner)
     RETURNING last_token`);
   if (accepted.rows.length === 0) {
     throw new LedgerError(
       "STALE_FENCING_TOKEN",
-      `lock ${fence.resource}: token ${fence.token} is older than one already used; the lock was lost`,
+      `lock ${resource}: token ${token} of ${owner} is older than one already used, or was used by another holder; the lock was lost`,
     );
   }
 }
 
 export const ACCOUNT_LOCK_TTL_MS = 10_000;
+
+/** A LockService (or anything with its withLock), else INVALID_PARAM_VALUE. */
+export function requireLockService(locks: unknown): asserts locks is LockService {
+  if (
+    typeof locks !== "object" ||
+    locks === null ||
+    typeof (locks as { withLock?: unknown }).withLock !== "function"
+  ) {
+    throw new LedgerError("INVALID_PARAM_VALUE", "locks must be a LockService");
+  }
+}
 
 /**
  * Runs `work` holding the `account:<userId>` lock (withdrawal processing, operator
@@ -43,6 +63,20 @@ export async function withAccountLock<T>(
   work: (fence: Fence) => Promise<T>,
   options: { ttlMs?: number; waitMs?: number } = {},
 ): Promise<T> {
+  requireLockService(locks);
+  requireId(userId, "userId");
+  if (typeof work !== "function")
+    throw new LedgerError("INVALID_PARAM_VALUE", "work must be a function");
+  const o = requireObject(options, "options");
+  for (const key of ["ttlMs", "waitMs"] as const) {
+    const value = o[key];
+    if (
+      value !== undefined &&
+      (typeof value !== "number" || !Number.isInteger(value) || value < 1 || value > 3_600_000)
+    ) {
+      throw new LedgerError("INVALID_PARAM_VALUE", `${key} must be 1 to 3,600,000 milliseconds`);
+    }
+  }
   return locks.withLock(
     `account:${userId}`,
     { ttlMs: options.ttlMs ?? ACCOUNT_LOCK_TTL_MS, waitMs: options.waitMs ?? 5_000 },

@@ -11,6 +11,7 @@ import {
   index,
   integer,
   jsonb,
+  numeric,
   pgEnum,
   pgTable,
   primaryKey,
@@ -20,6 +21,8 @@ import {
   unique,
   uniqueIndex,
 } from "drizzle-orm/pg-core";
+
+const bytea = customType<{ data: Buffer; driverData: Buffer }>({ dataType: () => "bytea" });
 
 export const userRole = pgEnum("user_role", ["trader", "operator"]);
 export const userStatus = pgEnum("user_status", ["active", "frozen"]);
@@ -52,6 +55,9 @@ export const assets = pgTable(
   (t) => [
     check("assets_symbol_format", sql`${t.symbol} ~ '^[A-Z0-9]{2,12}$'`),
     check("assets_decimals_range", sql`${t.decimals} BETWEEN 0 AND 18`),
+    // A balance (int8) must hold at least a billion whole units: 10^(9 + decimals) ≤ 2^63 − 1.
+    // An 18-decimal asset could not hold 10 units in one balance (see MAX_ASSET_DECIMALS).
+    check("assets_supply_fits_balance", sql`${t.decimals} <= 9`),
   ],
 );
 
@@ -308,6 +314,10 @@ export const orders = pgTable(
       .on(t.userId, t.market)
       .where(sql`${t.status} IN ('pending', 'open')`),
     index("orders_user_created").on(t.userId, t.createdAt),
+    // The live orders of a market (operator console, engine recovery checks).
+    index("orders_market_live")
+      .on(t.market, t.status)
+      .where(sql`${t.status} IN ('pending', 'open')`),
     check("orders_amount_positive", sql`${t.amount} > 0`),
     check(
       "orders_price_by_type",
@@ -367,6 +377,8 @@ export const trades = pgTable(
     primaryKey({ name: "trades_pk", columns: [t.market, t.id] }),
     index("trades_maker_user").on(t.makerUserId, t.market, t.id),
     index("trades_taker_user").on(t.takerUserId, t.market, t.id),
+    // Recent trades of a market and candle rebuilds read trades by time.
+    index("trades_market_created").on(t.market, t.createdAt),
     check(
       "trades_amounts_positive",
       sql`${t.priceTicks} > 0 AND ${t.qtyLots} > 0 AND ${t.quoteAmount} > 0`,
@@ -398,12 +410,17 @@ export const marketSequences = pgTable(
       .primaryKey()
       .references(() => markets.symbol),
     lastSeq: bigint("last_seq", { mode: "bigint" }).notNull().default(sql`0`),
+    /**
+     * The highest engine-owner epoch (the etcd revision of the market's ownership) that has
+     * applied a batch: batches from an older owner are refused (STALE_EPOCH).
+     */
+    lastEpoch: bigint("last_epoch", { mode: "bigint" }).notNull().default(sql`0`),
+    /** The Kafka offset, in the events topic, of the last applied message. */
+    lastOffset: bigint("last_offset", { mode: "bigint" }),
     updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [check("market_sequences_non_negative", sql`${t.lastSeq} >= 0`)],
 );
-
-const bytea = customType<{ data: Buffer; driverData: Buffer }>({ dataType: () => "bytea" });
 
 /** A serialised order book and the input position it reflects. */
 export const engineSnapshots = pgTable(
@@ -418,9 +435,90 @@ export const engineSnapshots = pgTable(
     /** The Kafka offset of the last command included (string: Kafka offsets are int64). */
     inputOffset: text("input_offset").notNull(),
     state: bytea("state").notNull(),
+    /** The offset in the events topic of the last event the snapshot reflects (engine host's). */
+    eventsOffset: bigint("events_offset", { mode: "bigint" }),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [unique("engine_snapshots_market_seq").on(t.market, t.seq)],
+);
+
+/** Candle intervals, gate.io's names. `7d` starts on Monday 00:00 UTC, `30d` is the calendar month. */
+export const CANDLE_INTERVALS = [
+  "10s",
+  "1m",
+  "5m",
+  "15m",
+  "30m",
+  "1h",
+  "4h",
+  "8h",
+  "1d",
+  "7d",
+  "30d",
+] as const;
+
+/**
+ * OHLC candles per market and interval, folded from settled trades in the same transaction
+ * that advances the market's sequence, so each trade counts exactly once.
+ */
+export const candles = pgTable(
+  "candles",
+  {
+    market: text("market")
+      .notNull()
+      .references(() => markets.symbol),
+    interval: text("interval").notNull(),
+    startTime: timestamp("start_time", { withTimezone: true }).notNull(),
+    /** Prices in ticks. */
+    open: bigint("open", { mode: "bigint" }).notNull(),
+    high: bigint("high", { mode: "bigint" }).notNull(),
+    low: bigint("low", { mode: "bigint" }).notNull(),
+    close: bigint("close", { mode: "bigint" }).notNull(),
+    /** Volume in base minor units. */
+    baseAmount: bigint("base_amount", { mode: "bigint" }).notNull(),
+    /** Volume in quote minor units. */
+    quoteAmount: bigint("quote_amount", { mode: "bigint" }).notNull(),
+    trades: integer("trades").notNull(),
+    /** The sequence number of the last trade folded in. */
+    lastSeq: bigint("last_seq", { mode: "bigint" }).notNull(),
+    updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    primaryKey({ name: "candles_pk", columns: [t.market, t.interval, t.startTime] }),
+    check(
+      "candles_interval",
+      sql.raw(`"interval" IN (${CANDLE_INTERVALS.map((i) => `'${i}'`).join(", ")})`),
+    ),
+    check(
+      "candles_prices",
+      sql`${t.low} > 0 AND ${t.low} <= ${t.open} AND ${t.low} <= ${t.close} AND ${t.high} >= ${t.open} AND ${t.high} >= ${t.close}`,
+    ),
+    check("candles_amounts", sql`${t.baseAmount} > 0 AND ${t.quoteAmount} > 0 AND ${t.trades} > 0`),
+  ],
+);
+
+/**
+ * One row per applied settlement batch, append-only: the batches of a market must cover
+ * 1 … market_sequences.last_seq without a hole or overlap, which reconciliation checks, so an
+ * edited sequence row (that would silently skip or replay events) is noticed.
+ */
+export const settlementBatches = pgTable(
+  "settlement_batches",
+  {
+    id: bigserial("id", { mode: "bigint" }).primaryKey(),
+    market: text("market")
+      .notNull()
+      .references(() => markets.symbol),
+    firstSeq: bigint("first_seq", { mode: "bigint" }).notNull(),
+    lastSeq: bigint("last_seq", { mode: "bigint" }).notNull(),
+    epoch: bigint("epoch", { mode: "bigint" }),
+    eventsOffset: bigint("events_offset", { mode: "bigint" }),
+    appliedAt: timestamp("applied_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    unique("settlement_batches_market_first").on(t.market, t.firstSeq),
+    check("settlement_batches_range", sql`${t.firstSeq} >= 1 AND ${t.lastSeq} >= ${t.firstSeq}`),
+  ],
 );
 
 // ---------------------------------------------------------------------------------------------
@@ -469,6 +567,10 @@ export const auditLog = pgTable(
     subject: text("subject").notNull(),
     details: jsonb("details").notNull().default({}),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+    /** The previous row's hash (null only for the first row): the rows form a hash chain. */
+    prevHash: bytea("prev_hash"),
+    /** sha256 of prev_hash and this row's content (audit_row_hash, see 0005_hardening.sql). */
+    hash: bytea("hash").notNull(),
   },
   (t) => [
     index("audit_log_subject").on(t.subject, t.id),
@@ -480,6 +582,8 @@ export const auditLog = pgTable(
 export const fencingTokens = pgTable("fencing_tokens", {
   resource: text("resource").primaryKey(),
   lastToken: bigint("last_token", { mode: "bigint" }).notNull(),
+  /** The lock owner (acquisition id) that wrote with last_token: an equal token must come from it. */
+  lastOwner: text("last_owner"),
   updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
 });
 
@@ -490,6 +594,11 @@ export const reconciliationFindingKind = pgEnum("reconciliation_finding_kind", [
   "hold_mismatch",
   "asset_not_zero",
   "transfer_not_zero",
+  "trade_mismatch",
+  "order_fill_mismatch",
+  "order_hold_mismatch",
+  "sequence_mismatch",
+  "audit_chain_broken",
 ]);
 
 export const reconciliationRuns = pgTable("reconciliation_runs", {
@@ -503,6 +612,12 @@ export const reconciliationRuns = pgTable("reconciliation_runs", {
   entriesChecked: bigint("entries_checked", { mode: "bigint" }).notNull(),
   findingsCount: integer("findings_count").notNull(),
   durationMs: integer("duration_ms").notNull(),
+  /**
+   * The audit chain's head (last row) when the run checked it: the next run checks that row is
+   * still there with the same hash, so even cutting rows off the chain's end is noticed.
+   */
+  auditHeadId: bigint("audit_head_id", { mode: "bigint" }),
+  auditHeadHash: bytea("audit_head_hash"),
 });
 
 export const reconciliationFindings = pgTable(
@@ -516,10 +631,10 @@ export const reconciliationFindings = pgTable(
     userId: bigint("user_id", { mode: "bigint" }),
     asset: text("asset"),
     transferId: bigint("transfer_id", { mode: "bigint" }),
-    /** What the ledger (or the holds) say the value should be. */
-    expected: bigint("expected", { mode: "bigint" }).notNull(),
+    /** What the ledger (or the holds) say the value should be (numeric: sums can pass int8). */
+    expected: numeric("expected", { precision: 40, scale: 0, mode: "bigint" }).notNull(),
     /** What was found. */
-    actual: bigint("actual", { mode: "bigint" }).notNull(),
+    actual: numeric("actual", { precision: 40, scale: 0, mode: "bigint" }).notNull(),
     detail: text("detail").notNull(),
   },
   (t) => [index("reconciliation_findings_run").on(t.runId)],

@@ -3,9 +3,18 @@
 // (locked → available). Each transition happens exactly once, under the account's fenced lock.
 import type { LockService } from "@spotx/platform/locks";
 import { sql } from "drizzle-orm";
+import { type AuditOrigin, parseAuditOrigin } from "./audit-origin";
 import type { Database, Transaction } from "./client";
 import { invariant, LedgerError } from "./errors";
 import { checkFence, type Fence, withAccountLock } from "./fencing";
+import {
+  requireAmount,
+  requireAssetSymbol,
+  requireId,
+  requireObject,
+  requireOneOf,
+  requireText,
+} from "./input";
 import {
   assertAccountFence,
   holdFunds,
@@ -13,7 +22,6 @@ import {
   requireActiveUser,
   requireAsset,
   requireOperator,
-  requirePositive,
   retryTransaction,
   systemAccountId,
   type TransferOutcome,
@@ -48,10 +56,14 @@ export async function requestWithdrawal(
   db: Database,
   input: { userId: bigint; asset: string; amount: bigint; address: string; ref: string },
 ): Promise<WithdrawalOutcome> {
-  requirePositive(input.amount, "withdrawal amount");
-  if (input.address.trim().length === 0) {
-    throw new LedgerError("INVALID_PARAM_VALUE", "a withdrawal needs an address");
-  }
+  const raw = requireObject(input, "withdrawal");
+  input = {
+    userId: requireId(raw.userId, "userId"),
+    asset: requireAssetSymbol(raw.asset),
+    amount: requireAmount(raw.amount, "withdrawal amount"),
+    address: requireText(raw.address, "address", 200),
+    ref: requireText(raw.ref, "ref", 200),
+  };
   return retryTransaction(() =>
     db.transaction(async (tx) => {
       const asset = await requireAsset(tx, input.asset);
@@ -103,7 +115,10 @@ export async function requestWithdrawal(
   );
 }
 
-type Decision = { decision: "approve" } | { decision: "reject"; reason: string };
+type Decision = ({ decision: "approve" } | { decision: "reject"; reason: string }) & {
+  /** Where the operator's request came from, for the audit row. */
+  origin?: AuditOrigin | null;
+};
 
 export type DecideWithdrawalInput = Decision & {
   withdrawalId: bigint;
@@ -117,10 +132,29 @@ export type DecideWithdrawalInput = Decision & {
  * pays the locked amount out to the external account; rejecting returns it to available.
  * Deciding the same way again is a no-op; deciding the other way is WITHDRAWAL_DECIDED.
  */
+/** Checks a decision's fields (all but the fence). */
+function parseDecision(input: unknown): Decision & { withdrawalId: bigint; operatorId: bigint } {
+  const raw = requireObject(input, "decision");
+  const withdrawalId = requireId(raw.withdrawalId, "withdrawalId");
+  const operatorId = requireId(raw.operatorId, "operatorId");
+  const decision = requireOneOf(raw.decision, ["approve", "reject"] as const, "decision");
+  const origin = parseAuditOrigin(raw.origin);
+  return decision === "approve"
+    ? { withdrawalId, operatorId, decision, origin }
+    : {
+        withdrawalId,
+        operatorId,
+        decision,
+        reason: requireText(raw.reason, "reason", 500),
+        origin,
+      };
+}
+
 export async function decideWithdrawalFenced(
   db: Database,
-  input: DecideWithdrawalInput,
+  raw: DecideWithdrawalInput,
 ): Promise<WithdrawalOutcome> {
+  const input = { ...parseDecision(raw), fence: raw.fence };
   return retryTransaction(() =>
     db.transaction(async (tx) => {
       await requireOperator(tx, input.operatorId);
@@ -177,6 +211,7 @@ export async function decideWithdrawalFenced(
         .returning();
       const updated = decided[0];
       invariant(updated, `withdrawal ${withdrawal.id} not updated`);
+      const after = transfer.balances.find((b) => b.asset === withdrawal.asset);
       await writeAudit(tx, {
         actorId: input.operatorId,
         action: input.decision === "approve" ? "withdrawal.approve" : "withdrawal.reject",
@@ -188,6 +223,13 @@ export async function decideWithdrawalFenced(
           reason: input.decision === "reject" ? input.reason : null,
           transferId: transfer.transferId,
           fencingToken: input.fence.token,
+          before: after
+            ? input.decision === "approve"
+              ? { available: after.available, locked: after.locked + amount }
+              : { available: after.available - amount, locked: after.locked + amount }
+            : null,
+          after: after ? { available: after.available, locked: after.locked } : null,
+          origin: input.origin ?? null,
         },
       });
       return { withdrawal: updated, duplicate: false, transfer };
@@ -199,8 +241,9 @@ export async function decideWithdrawalFenced(
 export async function decideWithdrawal(
   db: Database,
   locks: LockService,
-  input: Decision & { withdrawalId: bigint; operatorId: bigint },
+  raw: Decision & { withdrawalId: bigint; operatorId: bigint },
 ): Promise<WithdrawalOutcome> {
+  const input = parseDecision(raw);
   const found = await db
     .select({ userId: withdrawals.userId })
     .from(withdrawals)

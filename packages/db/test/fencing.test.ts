@@ -5,7 +5,7 @@ import { platformEnv } from "@spotx/platform";
 import { LockService } from "@spotx/platform/locks";
 import { createRedis } from "@spotx/platform/redis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { checkFence } from "../src/fencing";
+import { checkFence, type Fence } from "../src/fencing";
 import { adjust } from "../src/ledger";
 import { decideWithdrawalFenced, requestWithdrawal } from "../src/withdrawals";
 import { balanceOf, createFixture, createUser, type Fixture, fund, USDT } from "./fixtures";
@@ -111,5 +111,60 @@ describe("fenced writes", () => {
       label: "STALE_FENCING_TOKEN",
     });
     await current.release();
+  });
+});
+
+describe("a fencing token handed out twice (a lost INCR)", () => {
+  it("lets only the first owner write with the repeated token; the second must re-acquire", async () => {
+    const user = await createUser(f.db);
+    await fund(f.db, user, "USDT", USDT("100"));
+    const resource = `account:${user}`;
+    const credit = (fence: Fence, amount: string) =>
+      adjust(f.db, {
+        userId: user,
+        asset: "USDT",
+        amount: USDT(amount),
+        reason: "goodwill credit",
+        operatorId: f.operatorId,
+        ref: randomUUID(),
+        fence,
+      });
+
+    const a = await processA.acquire(resource, 10_000);
+    if (!a) throw new Error("A did not get the lock");
+    for (let i = 0; i < 3; i++) await credit(a.fence, "1");
+
+    // Redis crashes and restarts from an AOF that missed the last second: A's lock key and the
+    // INCR that drew A's token are gone, so the next acquisition draws A's token again.
+    await redis.del(`${prefix}{${resource}}`);
+    await redis.decr(`${prefix}{${resource}}:token`);
+    const b = await processB.acquire(resource, 10_000);
+    if (!b) throw new Error("B did not get the lock");
+    expect(b.token).toBe(a.token);
+    expect(b.owner).not.toBe(a.owner);
+
+    // Same token, other owner: refused. Before fences carried the owner, both wrote.
+    await expect(credit(b.fence, "10")).rejects.toMatchObject({ label: "STALE_FENCING_TOKEN" });
+    // B re-acquires, draws a fresh token, and from then on A is shut out.
+    await b.release();
+    const b2 = await processB.acquire(resource, 10_000);
+    if (!b2) throw new Error("B did not get the lock again");
+    expect(b2.token).toBe(a.token + 1n);
+    await credit(b2.fence, "10");
+    await expect(credit(a.fence, "1")).rejects.toMatchObject({ label: "STALE_FENCING_TOKEN" });
+    expect(await balanceOf(f.db, user, "USDT")).toEqual({ available: USDT("113"), locked: 0n });
+    await b2.release();
+  });
+
+  it("refuses a fence without an owner or with a non-bigint token, with a label", async () => {
+    for (const fence of [
+      { resource: "job:x", token: 1n },
+      { resource: "job:x", token: 1, owner: "o" },
+      { resource: "", token: 1n, owner: "o" },
+    ]) {
+      await expect(
+        f.db.transaction((tx) => checkFence(tx, fence as unknown as Fence)),
+      ).rejects.toMatchObject({ label: "INVALID_PARAM_VALUE" });
+    }
   });
 });

@@ -40,9 +40,10 @@ async function rejection(work: Promise<unknown>): Promise<LedgerError> {
   throw new Error("operation was accepted");
 }
 
-async function sqlRejection(statement: ReturnType<typeof sql>) {
+/** Runs raw SQL (as the app role unless `as` says owner) and returns the database's refusal. */
+async function sqlRejection(statement: ReturnType<typeof sql>, as: "app" | "owner" = "app") {
   try {
-    await f.db.execute(statement);
+    await (as === "owner" ? f.test.ownerDb : f.db).execute(statement);
   } catch (error) {
     const cause = (error as { cause?: { code?: string; constraint?: string; message?: string } })
       .cause;
@@ -164,7 +165,8 @@ describe("the database enforces the ledger's rules against any SQL", () => {
     expect(noAccount.constraint).toBe("ledger_entries_account_exists");
   });
 
-  it("keeps entries, transfers and accounts append-only", async () => {
+  it("keeps entries, transfers and accounts append-only, even for the tables' owner", async () => {
+    // The app role may not even try (see roles.test.ts); the trigger stops the owner too.
     for (const statement of [
       sql`DELETE FROM accounts WHERE kind = 'fees'`,
       sql`UPDATE accounts SET asset = 'ETH' WHERE asset = 'BTC'`,
@@ -173,7 +175,7 @@ describe("the database enforces the ledger's rules against any SQL", () => {
       sql`DELETE FROM transfers`,
       sql`TRUNCATE ledger_entries CASCADE`,
     ]) {
-      const error = await sqlRejection(statement);
+      const error = await sqlRejection(statement, "owner");
       expect(error.message).toMatch(/append-only/);
     }
   });
@@ -193,7 +195,10 @@ describe("the database enforces the ledger's rules against any SQL", () => {
                            min_quote_amount, maker_fee_ppm, taker_fee_ppm)
       VALUES ('ETH_BTC', 'ETH', 'BTC', 6, 4, 1, 1, 0, 0)`);
     expect(market.constraint).toBe("markets_precision_fits_assets");
-    const decimals = await sqlRejection(sql`UPDATE assets SET decimals = 6 WHERE symbol = 'BTC'`);
+    const decimals = await sqlRejection(
+      sql`UPDATE assets SET decimals = 6 WHERE symbol = 'BTC'`,
+      "owner",
+    );
     expect(decimals.constraint).toBe("assets_decimals_fixed");
   });
 
@@ -266,7 +271,7 @@ describe("adjust", () => {
       (await rejection(adjustWithLock(f.db, locks, { ...base, amount: 1n, operatorId: trader })))
         .label,
     ).toBe("FORBIDDEN");
-    const wrongFence = { resource: `account:${trader}`, token: 1n };
+    const wrongFence = { resource: `account:${trader}`, token: 1n, owner: "operator-console:1" };
     expect(
       (
         await rejection(

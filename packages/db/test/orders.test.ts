@@ -3,7 +3,7 @@
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isLedgerError } from "../src/errors";
-import { placeOrderHold } from "../src/orders";
+import { placeOrderHold } from "../src/placement";
 import { BTC, balanceOf, createFixture, createUser, type Fixture, fund, USDT } from "./fixtures";
 
 let f: Fixture;
@@ -132,7 +132,7 @@ describe("placeOrderHold", () => {
     expect(await balanceOf(f.db, user, "USDT")).toEqual({ available: USDT("10"), locked: 0n });
   });
 
-  it("refuses a client order id the user already used", async () => {
+  it("returns the first order for a client order id the user already used, holding once", async () => {
     const user = await createUser(f.db);
     await fund(f.db, user, "USDT", USDT("100"));
     const order = {
@@ -143,14 +143,25 @@ describe("placeOrderHold", () => {
       priceTicks: 3_000_000n,
       amount: 1n,
       text: "t-dup",
+      outbox: { topic: "spotx.orders", payload: (o: { id: bigint }) => ({ id: o.id }) },
     };
-    await placeOrderHold(f.db, order);
-    const error = await placeOrderHold(f.db, order).catch((e: unknown) => e);
-    expect(isLedgerError(error, "INVALID_PARAM_VALUE")).toBe(true);
+    const first = await placeOrderHold(f.db, order);
+    const again = await placeOrderHold(f.db, order);
+    expect(again.order).toEqual(first.order);
+    expect(again.hold).toEqual({
+      transferId: first.hold.transferId,
+      duplicate: true,
+      balances: [],
+    });
+    expect(again.outboxId).toBeNull();
     expect(await balanceOf(f.db, user, "USDT")).toEqual({
       available: USDT("97"),
       locked: USDT("3"),
     });
+    const counts = await f.db.execute(sql`
+      SELECT (SELECT count(*)::int FROM orders WHERE user_id = ${user}) AS orders,
+             (SELECT count(*)::int FROM outbox WHERE payload->>'id' = ${first.order.id.toString()}) AS outbox`);
+    expect(counts.rows[0]).toEqual({ orders: 1, outbox: 1 });
   });
 
   it("200 concurrent holds from separate connections against a balance covering 50: exactly 50 succeed", async () => {

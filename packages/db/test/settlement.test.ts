@@ -2,7 +2,7 @@
 // in the exchange's favour, partial fills, released holds, and the per-market sequence.
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { applySettlementBatch, finishOrder, settleTrade } from "../src/settlement";
+import { applySettlementBatch, settleTrade } from "../src/settlement";
 import {
   BTC,
   balanceOf,
@@ -13,7 +13,14 @@ import {
   systemBalance,
   USDT,
 } from "./fixtures";
-import { lastSeq, orderRow, placeLimit, placeMarket, tradeEvent } from "./trading";
+import {
+  lastSeq,
+  orderRow,
+  placeLimit,
+  placeMarket,
+  type SettlementEvent,
+  tradeEvent,
+} from "./trading";
 
 let f: Fixture;
 beforeAll(async () => {
@@ -311,9 +318,9 @@ describe("the per-market sequence", () => {
     });
   });
 
-  it("throws on an impossible trade (above the buy's limit) and writes nothing", async () => {
+  it("refuses an impossible trade (above the buy's limit) with SETTLEMENT_REJECTED and writes nothing", async () => {
     const { buyer, seller } = await traders();
-    const ask = await placeLimit(f.db, f.btcUsdt, seller, "sell", "0.01", "30000");
+    const ask = await placeLimit(f.db, f.btcUsdt, seller, "sell", "0.01", "30000.01");
     const bid = await placeLimit(f.db, f.btcUsdt, buyer, "buy", "0.01", "30000");
     const last = await lastSeq(f.db, "BTC_USDT");
     await expect(
@@ -321,25 +328,342 @@ describe("the per-market sequence", () => {
         { kind: "noop", seq: last + 1n },
         tradeEvent(f.btcUsdt, last + 2n, ask, bid, "0.01", "30000.01"),
       ]),
-    ).rejects.toThrow(/ledger invariant broken: .*above buy limit/);
+    ).rejects.toMatchObject({
+      label: "SETTLEMENT_REJECTED",
+      message: expect.stringMatching(/beyond the taker's limit/),
+    });
     expect(await lastSeq(f.db, "BTC_USDT")).toBe(last);
     expect(await orderRow(f.db, bid.id)).toMatchObject({ status: "pending", filled_base_lots: 0n });
   });
 });
 
-describe("finishOrder", () => {
-  it("releases an order's hold once; finishing it again changes nothing", async () => {
+describe("engine owner epochs and event offsets", () => {
+  const sequenceRow = async () => {
+    const found = await f.db.execute<{
+      last_seq: bigint;
+      last_epoch: bigint;
+      last_offset: bigint | null;
+    }>(
+      sql`SELECT last_seq, last_epoch, last_offset FROM market_sequences WHERE market = 'ETH_USDT'`,
+    );
+    return found.rows[0];
+  };
+
+  it("refuses a batch from an older owner and changes nothing; a newer owner takes over", async () => {
+    const first = await applySettlementBatch(f.db, "ETH_USDT", [{ kind: "noop", seq: 1n }], {
+      epoch: 5n,
+      offset: 100n,
+    });
+    expect(first).toMatchObject({ ok: true, applied: 1 });
+    expect(await sequenceRow()).toEqual({ last_seq: 1n, last_epoch: 5n, last_offset: 100n });
+
+    // The old owner (epoch 4), still running, sends the next events.
+    const stale = await applySettlementBatch(f.db, "ETH_USDT", [{ kind: "noop", seq: 2n }], {
+      epoch: 4n,
+      offset: 101n,
+    });
+    expect(stale).toEqual({ ok: false, error: "STALE_EPOCH", lastEpoch: 5n, gotEpoch: 4n });
+    expect(await sequenceRow()).toEqual({ last_seq: 1n, last_epoch: 5n, last_offset: 100n });
+
+    // The same owner continues; then a newer one replays what was applied and goes on.
+    await applySettlementBatch(f.db, "ETH_USDT", [{ kind: "noop", seq: 2n }], {
+      epoch: 5n,
+      offset: 101n,
+    });
+    const replay = await applySettlementBatch(
+      f.db,
+      "ETH_USDT",
+      [
+        { kind: "noop", seq: 1n },
+        { kind: "noop", seq: 2n },
+      ],
+      { epoch: 9n, offset: 205n },
+    );
+    expect(replay).toMatchObject({ ok: true, applied: 0, skipped: 2 });
+    expect(await sequenceRow()).toEqual({ last_seq: 2n, last_epoch: 9n, last_offset: 205n });
+    expect(
+      await applySettlementBatch(f.db, "ETH_USDT", [{ kind: "noop", seq: 3n }], { epoch: 5n }),
+    ).toMatchObject({ ok: false, error: "STALE_EPOCH", lastEpoch: 9n });
+    // A replay at an older offset leaves the stored one; a batch without options behaves as before.
+    await applySettlementBatch(f.db, "ETH_USDT", [{ kind: "noop", seq: 2n }], { offset: 150n });
+    expect(await sequenceRow()).toEqual({ last_seq: 2n, last_epoch: 9n, last_offset: 205n });
+    expect(await applySettlementBatch(f.db, "ETH_USDT", [{ kind: "noop", seq: 3n }])).toMatchObject(
+      { ok: true, applied: 1, lastSeq: 3n },
+    );
+    expect(await sequenceRow()).toEqual({ last_seq: 3n, last_epoch: 9n, last_offset: 205n });
+  });
+});
+
+describe("order endings are checked against the fills", () => {
+  it("closes a market buy that stopped at dust as filled and releases the dust", async () => {
+    const { buyer, seller } = await traders();
+    const ask = await placeLimit(f.db, f.btcUsdt, seller, "sell", "0.01", "30000");
+    // 100 USDT buys 0.0033 BTC at 30,000 (99 USDT); the last 1 USDT cannot buy one lot.
+    const bid = await placeMarket(f.db, f.btcUsdt, buyer, "buy", "100");
+    const seq = await nextSeq();
+    const result = await applySettlementBatch(f.db, "BTC_USDT", [
+      tradeEvent(f.btcUsdt, seq, ask, bid, "0.0033", "30000"),
+      {
+        kind: "order_finished",
+        seq: seq + 1n,
+        orderId: bid.id,
+        finishAs: "filled",
+        status: "closed",
+      },
+    ]);
+    expect(result.ok && result.changes.orders.find((o) => o.id === bid.id)).toMatchObject({
+      status: "closed",
+      finishAs: "filled",
+      released: USDT("1"),
+    });
+    expect(await balanceOf(f.db, buyer, "USDT")).toEqual({ available: USDT("901"), locked: 0n });
+  });
+
+  it("refuses 'filled' for a market buy that bought nothing and for a partly filled limit order", async () => {
+    const { buyer, seller } = await traders();
+    const marketBuy = await placeMarket(f.db, f.btcUsdt, buyer, "buy", "100");
+    const ask = await placeLimit(f.db, f.btcUsdt, seller, "sell", "0.02", "30000");
+    const bid = await placeLimit(f.db, f.btcUsdt, buyer, "buy", "0.01", "30000");
+    const seq = await nextSeq();
+    for (const event of [
+      { kind: "order_finished" as const, seq, orderId: marketBuy.id, finishAs: "filled" as const },
+      // The ask filled 0.01 of 0.02: it cannot end filled.
+      {
+        kind: "order_finished" as const,
+        seq: seq + 1n,
+        orderId: ask.id,
+        finishAs: "filled" as const,
+      },
+    ]) {
+      const batch =
+        event.orderId === ask.id
+          ? [tradeEvent(f.btcUsdt, seq, ask, bid, "0.01", "30000"), event]
+          : [event];
+      await expect(applySettlementBatch(f.db, "BTC_USDT", batch)).rejects.toMatchObject({
+        label: "SETTLEMENT_REJECTED",
+      });
+    }
+    expect(await orderRow(f.db, marketBuy.id)).toMatchObject({ status: "pending" });
+    expect(await orderRow(f.db, ask.id)).toMatchObject({ status: "pending", filled_base_lots: 0n });
+    expect(await lastSeq(f.db, "BTC_USDT")).toBe(seq - 1n);
+  });
+
+  it("refuses an ending whose finish_as and status disagree (filled but cancelled, zero fills)", async () => {
     const { buyer } = await traders();
     const bid = await placeLimit(f.db, f.btcUsdt, buyer, "buy", "0.01", "30000");
-    const first = await finishOrder(f.db, { orderId: bid.id, finishAs: "cancelled" });
-    const second = await finishOrder(f.db, { orderId: bid.id, finishAs: "cancelled" });
-    expect(first).toMatchObject({ status: "cancelled", released: USDT("300") });
-    expect(second).toMatchObject({ status: "cancelled", released: 0n });
-    expect(await balanceOf(f.db, buyer, "USDT")).toEqual({ available: USDT("1000"), locked: 0n });
+    const seq = await nextSeq();
     await expect(
-      finishOrder(f.db, { orderId: 987_654n, finishAs: "cancelled" }),
+      applySettlementBatch(f.db, "BTC_USDT", [
+        { kind: "order_finished", seq, orderId: bid.id, finishAs: "filled", status: "cancelled" },
+      ]),
+    ).rejects.toMatchObject({ label: "SETTLEMENT_REJECTED" });
+    await expect(
+      applySettlementBatch(f.db, "BTC_USDT", [
+        { kind: "order_finished", seq, orderId: bid.id, finishAs: "cancelled", status: "closed" },
+      ]),
+    ).rejects.toMatchObject({ label: "SETTLEMENT_REJECTED" });
+    expect(await orderRow(f.db, bid.id)).toMatchObject({
+      status: "pending",
+      finish_as: "open",
+      hold_remaining: USDT("300"),
+    });
+  });
+});
+
+describe("trade ids are idempotent", () => {
+  it("treats the same trade under a new sequence number, or twice in one batch, as a no-op", async () => {
+    const { buyer, seller } = await traders();
+    const ask = await placeLimit(f.db, f.btcUsdt, seller, "sell", "0.02", "30000");
+    const bid = await placeLimit(f.db, f.btcUsdt, buyer, "buy", "0.02", "30000");
+    const seq = await nextSeq();
+    const trade = tradeEvent(f.btcUsdt, seq, ask, bid, "0.01", "30000");
+    const twice = await applySettlementBatch(f.db, "BTC_USDT", [
+      trade,
+      { ...trade, seq: seq + 1n },
+    ]);
+    expect(twice).toMatchObject({ ok: true, applied: 2, lastSeq: seq + 1n });
+    // Redelivered later under yet another sequence number.
+    const again = await applySettlementBatch(f.db, "BTC_USDT", [{ ...trade, seq: seq + 2n }]);
+    expect(again).toMatchObject({ ok: true, applied: 1, lastSeq: seq + 2n });
+    expect(again.ok && again.changes).toEqual({ orders: [], balances: [], trades: [] });
+    expect(await orderRow(f.db, bid.id)).toMatchObject({
+      status: "open",
+      filled_base_lots: 100n,
+      hold_remaining: USDT("300"),
+    });
+    expect(await balanceOf(f.db, seller, "USDT")).toEqual({ available: USDT("299.7"), locked: 0n });
+    const trades = await f.db.execute(
+      sql`SELECT count(*)::int AS n FROM trades WHERE market = 'BTC_USDT' AND id = ${trade.tradeId}`,
+    );
+    expect(trades.rows[0]).toEqual({ n: 1 });
+  });
+
+  it("refuses a trade id reused for a different trade", async () => {
+    const { buyer, seller } = await traders();
+    const ask = await placeLimit(f.db, f.btcUsdt, seller, "sell", "0.02", "30000");
+    const bid = await placeLimit(f.db, f.btcUsdt, buyer, "buy", "0.02", "30000");
+    const seq = await nextSeq();
+    const trade = tradeEvent(f.btcUsdt, seq, ask, bid, "0.01", "30000");
+    await applySettlementBatch(f.db, "BTC_USDT", [trade]);
+    await expect(
+      applySettlementBatch(f.db, "BTC_USDT", [
+        { ...tradeEvent(f.btcUsdt, seq + 1n, ask, bid, "0.005", "30000"), tradeId: trade.tradeId },
+      ]),
+    ).rejects.toMatchObject({ label: "SETTLEMENT_REJECTED" });
+    expect(await lastSeq(f.db, "BTC_USDT")).toBe(seq);
+  });
+});
+
+describe("trades the engine could not have made are refused, not written", () => {
+  /** Runs the batch, expects SETTLEMENT_REJECTED, and checks nothing moved. */
+  async function refused(events: SettlementEvent[], reason: RegExp, watch: bigint[]) {
+    const before = await Promise.all(watch.map((id) => orderRow(f.db, id)));
+    const seqBefore = await lastSeq(f.db, "BTC_USDT");
+    await expect(applySettlementBatch(f.db, "BTC_USDT", events)).rejects.toMatchObject({
+      label: "SETTLEMENT_REJECTED",
+      message: expect.stringMatching(reason),
+    });
+    expect(await Promise.all(watch.map((id) => orderRow(f.db, id)))).toEqual(before);
+    expect(await lastSeq(f.db, "BTC_USDT")).toBe(seqBefore);
+  }
+
+  it("a market sell filled at 0.01 against a 30,000 bid (not the maker's price)", async () => {
+    const { buyer, seller } = await traders();
+    const bid = await placeLimit(f.db, f.btcUsdt, buyer, "buy", "0.01", "30000");
+    const sell = await placeMarket(f.db, f.btcUsdt, seller, "sell", "0.01");
+    await refused(
+      [tradeEvent(f.btcUsdt, await nextSeq(), bid, sell, "0.01", "0.01")],
+      /not the maker's/,
+      [bid.id, sell.id],
+    );
+  });
+
+  it("market against market, either way round", async () => {
+    const { buyer, seller } = await traders();
+    const buy = await placeMarket(f.db, f.btcUsdt, buyer, "buy", "300");
+    const sell = await placeMarket(f.db, f.btcUsdt, seller, "sell", "0.01");
+    const seq = await nextSeq();
+    // No price to agree on: whatever the event says, a market maker never rested.
+    const asMaker = { ...tradeEvent(f.btcUsdt, seq, sell, buy, "0.01", "30000") };
+    await refused([asMaker], /market order, which never rests/, [buy.id, sell.id]);
+    await refused(
+      [tradeEvent(f.btcUsdt, seq, buy, sell, "0.01", "30000")],
+      /market order, which never rests/,
+      [buy.id, sell.id],
+    );
+  });
+
+  it("a limit taker that did not cross, and a sell below its own limit", async () => {
+    const { buyer, seller } = await traders();
+    const bid = await placeLimit(f.db, f.btcUsdt, buyer, "buy", "0.01", "30000");
+    const ask = await placeLimit(f.db, f.btcUsdt, seller, "sell", "0.01", "30100");
+    const seq = await nextSeq();
+    await refused(
+      [tradeEvent(f.btcUsdt, seq, bid, ask, "0.01", "30000")],
+      /beyond the taker's limit/,
+      [bid.id, ask.id],
+    );
+    await refused(
+      [tradeEvent(f.btcUsdt, seq, ask, bid, "0.01", "30100")],
+      /beyond the taker's limit/,
+      [bid.id, ask.id],
+    );
+  });
+
+  it("a market buy spending more than it holds, and a fill beyond an order's amount", async () => {
+    const { buyer, seller } = await traders();
+    const ask = await placeLimit(f.db, f.btcUsdt, seller, "sell", "0.1", "30000");
+    const buy = await placeMarket(f.db, f.btcUsdt, buyer, "buy", "100"); // 100 USDT
+    const seq = await nextSeq();
+    await refused(
+      [tradeEvent(f.btcUsdt, seq, ask, buy, "0.004", "30000")], // 120 USDT
+      /beyond the .* it holds/,
+      [ask.id, buy.id],
+    );
+    const bid = await placeLimit(f.db, f.btcUsdt, buyer, "buy", "0.01", "30000");
+    await refused(
+      [tradeEvent(f.btcUsdt, seq, ask, bid, "0.02", "30000")],
+      /would fill 200 of 100/,
+      [ask.id, bid.id],
+    );
+  });
+
+  it("mismatched users or sides, unknown orders, and a wrong quote amount", async () => {
+    const { buyer, seller } = await traders();
+    const ask = await placeLimit(f.db, f.btcUsdt, seller, "sell", "0.01", "30000");
+    const bid = await placeLimit(f.db, f.btcUsdt, buyer, "buy", "0.01", "30000");
+    const seq = await nextSeq();
+    const good = tradeEvent(f.btcUsdt, seq, ask, bid, "0.01", "30000");
+    for (const [event, reason] of [
+      [{ ...good, makerUserId: buyer }, /belongs to another user/],
+      [{ ...good, takerSide: "sell" as const }, /is a buy/],
+      [{ ...good, takerOrderId: 987_654_321n }, /does not exist/],
+      [{ ...good, quoteAmount: good.quoteAmount + 1n }, /quote amount/],
+    ] as const) {
+      await refused([event], reason, [ask.id, bid.id]);
+    }
+  });
+});
+
+describe("every ending comes from the engine's stream", () => {
+  it("offers no way to end an order outside applySettlementBatch", async () => {
+    const api = await import("../src/index");
+    expect(Object.keys(api)).not.toContain("finishOrder");
+    // The only exported writers of orders: placement (creates) and settlement (fills, ends).
+    const orderWriters = Object.keys(api).filter(
+      (name) => /order/i.test(name) && typeof (api as Record<string, unknown>)[name] === "function",
+    );
+    expect(orderWriters.sort()).toEqual(["placeOrderHold", "placeOrders"]);
+  });
+
+  it("a cancel and a trade racing for the same order settle in the engine's order, 20 rounds", async () => {
+    for (let round = 0; round < 20; round++) {
+      const { buyer, seller } = await traders();
+      const ask = await placeLimit(f.db, f.btcUsdt, seller, "sell", "0.01", "30000");
+      const bid = await placeLimit(f.db, f.btcUsdt, buyer, "buy", "0.02", "30000");
+      const seq = await nextSeq();
+      // The engine either matched first and then cancelled the rest, or cancelled first (and
+      // then there was no trade). Either stream settles; neither wedges the market.
+      const events: SettlementEvent[] =
+        round % 2 === 0
+          ? [
+              tradeEvent(f.btcUsdt, seq, ask, bid, "0.01", "30000"),
+              { kind: "order_finished", seq: seq + 1n, orderId: bid.id, finishAs: "cancelled" },
+            ]
+          : [
+              { kind: "order_finished", seq, orderId: bid.id, finishAs: "cancelled" },
+              { kind: "order_finished", seq: seq + 1n, orderId: ask.id, finishAs: "cancelled" },
+            ];
+      const [result] = await Promise.all([
+        applySettlementBatch(f.db, "BTC_USDT", events),
+        applySettlementBatch(f.db, "BTC_USDT", events), // a redelivery racing it
+      ]);
+      expect(result.ok).toBe(true);
+      expect(await orderRow(f.db, bid.id)).toMatchObject({
+        status: "cancelled",
+        hold_remaining: 0n,
+        filled_base_lots: round % 2 === 0 ? 100n : 0n,
+      });
+      expect(await balanceOf(f.db, buyer, "USDT")).toEqual({
+        available: round % 2 === 0 ? USDT("700") : USDT("1000"),
+        locked: 0n,
+      });
+    }
+    // A trade for an order the stream already ended is refused with a label, never a raw error.
+    const { buyer, seller } = await traders();
+    const ask = await placeLimit(f.db, f.btcUsdt, seller, "sell", "0.01", "30000");
+    const bid = await placeLimit(f.db, f.btcUsdt, buyer, "buy", "0.01", "30000");
+    const seq = await nextSeq();
+    await applySettlementBatch(f.db, "BTC_USDT", [
+      { kind: "order_finished", seq, orderId: bid.id, finishAs: "cancelled" },
+    ]);
+    await expect(
+      applySettlementBatch(f.db, "BTC_USDT", [
+        tradeEvent(f.btcUsdt, seq + 1n, ask, bid, "0.01", "30000"),
+      ]),
     ).rejects.toMatchObject({
-      label: "ORDER_NOT_FOUND",
+      label: "SETTLEMENT_REJECTED",
+      message: expect.stringMatching(/already cancelled/),
     });
   });
 });

@@ -7,7 +7,7 @@ import type { Database } from "../src/client";
 import { isLedgerError } from "../src/errors";
 import { deposit } from "../src/ledger";
 import type { MarketSpec } from "../src/markets";
-import { placeOrderHold } from "../src/orders";
+import { placeOrderHold } from "../src/placement";
 import { applySettlementBatch, type SettlementEvent } from "../src/settlement";
 import { decideWithdrawal, requestWithdrawal } from "../src/withdrawals";
 

@@ -2,7 +2,8 @@
 import { sql } from "drizzle-orm";
 import type { Database } from "../src/client";
 import type { MarketSpec } from "../src/markets";
-import { type Order, placeOrderHold } from "../src/orders";
+import type { Order } from "../src/orders";
+import { placeOrderHold } from "../src/placement";
 import type { SettlementEvent, TradeEvent } from "../src/settlement";
 import { parseDecimal, quoteMinorFor } from "../src/units";
 

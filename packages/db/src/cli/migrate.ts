@@ -1,6 +1,8 @@
-// `npm run migrate -w @spotx/db`: applies the committed migrations to DATABASE_URL.
-import { platformEnv } from "@spotx/platform";
+// `npm run migrate -w @spotx/db`: applies the committed migrations as DATABASE_OWNER_URL's
+// role and grants DATABASE_URL's role what the apps need.
+import { databaseUrls } from "../env";
 import { migrateDatabase } from "../migrate";
 
-await migrateDatabase(platformEnv().DATABASE_URL);
+const { ownerUrl, appUrl } = databaseUrls();
+await migrateDatabase(ownerUrl, { appUrl });
 console.log("migrations applied");
