@@ -16,16 +16,57 @@ const csv = z
 export const platformEnvSchema = z.object({
   NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  /** What web and worker connect with: the stack's least-privilege app role by default. */
   DATABASE_URL: z
     .string()
     .regex(/^postgres(ql)?:\/\//, "must be a postgres:// URL")
-    .default("postgres://spotx:spotx@127.0.0.1:55432/spotx"),
+    .default("postgres://spotx_app:spotx_app@127.0.0.1:55432/spotx"),
+  /**
+   * What migrations run as (the role owning the tables). Unset: the stack's owner role, or,
+   * when DATABASE_URL is set, DATABASE_URL itself (see @spotx/db databaseUrls).
+   */
+  DATABASE_OWNER_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, "must be a postgres:// URL")
+    .optional(),
   REDIS_URL: z
     .string()
     .regex(/^rediss?:\/\//, "must be a redis:// URL")
     .default("redis://127.0.0.1:56379"),
   ETCD_ENDPOINTS: csv.default(["http://127.0.0.1:52379"]),
   KAFKA_BROKERS: csv.default(["127.0.0.1:59092"]),
+  /**
+   * Prefix of every name spotx uses on the shared servers: Kafka topics, consumer groups and
+   * transactional ids, etcd keys, Redis keys and the socket.io channel. Two exchanges (or a test
+   * and a running exchange) sharing one Kafka, etcd and Redis stay apart by namespace.
+   */
+  SPOTX_NAMESPACE: z
+    .string()
+    .regex(/^[a-z][a-z0-9-]{0,39}$/, "lowercase letters, digits and '-', starting with a letter")
+    .default("spotx"),
+  /**
+   * The server's secret key: 32 bytes as 64 hex characters. It signs the socket tokens (and,
+   * with later issues, sessions). Required in production; `npm start` generates one into
+   * .data/secret-key on first run.
+   */
+  SPOTX_SECRET_KEY: z
+    .string()
+    .regex(/^[0-9a-fA-F]{64}$/, "must be 64 hex characters (32 bytes)")
+    .optional(),
+  /**
+   * Reverse proxies in front of the HTTP servers whose X-Forwarded-For / X-Forwarded-Proto
+   * are trusted (0: none, the socket's address is the client's and HTTPS is the socket's own).
+   */
+  SPOTX_TRUSTED_PROXIES: z.coerce.number().int().min(0).max(10).default(0),
+  /** The largest request body any HTTP endpoint accepts (bytes). */
+  HTTP_MAX_BODY_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1_024)
+    .max(100 * 1024 * 1024)
+    .default(1024 * 1024),
+  /** How long an HTTP request may take, from its first byte to the end of the answer (ms). */
+  HTTP_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(600_000).default(30_000),
 });
 
 export type PlatformEnv = z.infer<typeof platformEnvSchema>;

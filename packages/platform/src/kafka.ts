@@ -13,17 +13,9 @@ import {
 import { platformEnv } from "./env";
 import { logger } from "./logger";
 import { type ProbeResult, probe, processSingleton } from "./probe";
+import { type Topology, topology } from "./topology";
 
 export type { Admin, Consumer, EachBatchPayload, Kafka, Producer } from "kafkajs";
-
-/**
- * Topics the app creates at start. Commands and events are keyed by market symbol, so one
- * market's messages stay in order on one partition.
- */
-export const TOPICS = {
-  orders: { topic: "spotx.orders", numPartitions: 4 },
-  events: { topic: "spotx.events", numPartitions: 4 },
-} as const;
 
 function logCreator() {
   const log = logger("kafkajs");
@@ -63,6 +55,58 @@ export function kafkaClient(clientId = "spotx"): Kafka {
   );
 }
 
+const keyPartitioner = Partitioners.DefaultPartitioner();
+
+/**
+ * The partition kafkajs' default partitioner (murmur2 of the key, as Java clients do) sends a
+ * keyed message to. Consumers use it to know which markets a partition they were assigned
+ * carries, without waiting for a message.
+ */
+export function partitionForKey(topic: string, key: string, numPartitions: number): number {
+  const partitionMetadata = Array.from({ length: numPartitions }, (_, partitionId) => ({
+    partitionId,
+    leader: 0,
+    replicas: [0],
+    isr: [0],
+    offlineReplicas: [],
+    partitionErrorCode: 0,
+  }));
+  return keyPartitioner({ topic, partitionMetadata, message: { key, value: null } });
+}
+
+/** The number of partitions of a topic, from the cluster's metadata. */
+export async function partitionCount(admin: Admin, topic: string): Promise<number> {
+  const metadata = await admin.fetchTopicMetadata({ topics: [topic] });
+  const count = metadata.topics[0]?.partitions.length ?? 0;
+  if (count === 0) throw new Error(`topic ${topic} has no partitions (does it exist?)`);
+  return count;
+}
+
+/** What one produce request may carry, well under the broker's default max message size. */
+export const MAX_SEND_BYTES = 512 * 1024;
+
+/** Splits messages into runs whose keys and values add up to at most `limit` bytes. */
+export function byteChunks<T extends { key: string | null; value: string }>(
+  messages: readonly T[],
+  limit: number,
+): T[][] {
+  const chunks: T[][] = [];
+  let current: T[] = [];
+  let size = 0;
+  for (const message of messages) {
+    const bytes = Buffer.byteLength(message.value) + (message.key?.length ?? 0) + 64;
+    if (current.length > 0 && size + bytes > limit) {
+      chunks.push(current);
+      current = [];
+      size = 0;
+    }
+    current.push(message);
+    size += bytes;
+  }
+  if (current.length > 0) chunks.push(current);
+  return chunks;
+}
+
 /** An idempotent producer: acks=all is implied, retries never duplicate or reorder. */
 export function idempotentProducer(kafka: Kafka): Producer {
   return kafka.producer({
@@ -82,10 +126,13 @@ export function transactionalProducer(kafka: Kafka, transactionalId: string): Pr
   });
 }
 
-/** Creates the app's topics when missing; existing topics are left as they are. */
-export async function ensureTopics(admin: Admin): Promise<void> {
+/**
+ * Creates the app's topics (commands and events, keyed by market symbol so one market's
+ * messages stay in order on one partition) when missing; existing topics are left as they are.
+ */
+export async function ensureTopics(admin: Admin, names: Topology = topology()): Promise<void> {
   const existing = new Set(await admin.listTopics());
-  const missing = Object.values(TOPICS).filter((t) => !existing.has(t.topic));
+  const missing = [names.kafka.orders, names.kafka.events].filter((t) => !existing.has(t.topic));
   if (missing.length === 0) return;
   await admin.createTopics({
     waitForLeaders: true,

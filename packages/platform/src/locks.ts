@@ -2,6 +2,10 @@
 // may pause (GC, a slow disk, a lost network) past the TTL while another process takes over.
 // So every acquisition also gets a fencing token, strictly greater than any before it for that
 // resource, and the guarded write (PostgreSQL, see @spotx/db fencing.ts) refuses older tokens.
+// The fence also carries the acquisition's random owner id: should Redis ever hand out the same
+// token twice (a counter increment lost in a crash), the database accepts an equal token only
+// from the owner that first wrote with it. The counter is kept durable too: the stack runs
+// Redis with `appendfsync always` (tools/stack), so an acknowledged INCR survives a crash.
 //
 // Keys, with a hash tag so both keys of one resource sit in one Redis Cluster slot:
 //   <prefix>{<resource>}         the lock: value = the holder's random owner id, PX = its TTL
@@ -11,6 +15,7 @@ import os from "node:os";
 import type { Redis } from "ioredis";
 import { metrics, prometheus } from "./metrics";
 import { processSingleton } from "./probe";
+import { topology } from "./topology";
 
 /** Takes the lock and draws the next fencing token in one step, or returns nil if it is held. */
 const ACQUIRE = `
@@ -86,8 +91,11 @@ function createLockMetrics() {
 
 export const lockMetrics = processSingleton("locks.metrics", createLockMetrics);
 
-/** What a guarded write needs to check: the resource and the token the holder was given. */
-export type Fence = { resource: string; token: bigint };
+/**
+ * What a guarded write needs to check: the resource, the token the holder was given, and the
+ * holder's owner id (unique per acquisition), so an equal token is only ever one holder's.
+ */
+export type Fence = { resource: string; token: bigint; owner: string };
 
 export type LockHolder = {
   resource: string;
@@ -137,7 +145,7 @@ export class HeldLock {
   ) {}
 
   get fence(): Fence {
-    return { resource: this.resource, token: this.token };
+    return { resource: this.resource, token: this.token, owner: this.owner };
   }
 
   /** False once released, or once an extend or release found the lock expired. */
@@ -189,7 +197,8 @@ export class LockService {
     private readonly redis: Redis,
     options: { prefix?: string; ownerPrefix?: string } = {},
   ) {
-    this.prefix = options.prefix ?? "spotx:lock:";
+    // The namespace's prefix, so exchanges sharing one Redis never share a lock.
+    this.prefix = options.prefix ?? topology().locks.keyPrefix;
     this.ownerPrefix = options.ownerPrefix ?? `${os.hostname()}:${process.pid}`;
   }
 

@@ -9,11 +9,18 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
   res.end(JSON.stringify(body));
 }
 
+/**
+ * A stage of the process's own work that can be stuck (settlement stopped by a gap, a consumer
+ * that cannot keep up): /ready is not ready while any check fails, like a dependency.
+ */
+export type StageCheck = () => { name: string; ok: boolean; detail?: string }[];
+
 /** Answers /health, /ready and /metrics; returns false for any other path. */
 export async function serveServiceEndpoint(
   req: IncomingMessage,
   res: ServerResponse,
   service: { kind: string; id: string; startedAt: string },
+  stages: StageCheck = () => [],
 ): Promise<boolean> {
   const path = (req.url ?? "/").split("?")[0];
   if (req.method !== "GET" && req.method !== "HEAD") return false;
@@ -23,10 +30,13 @@ export async function serveServiceEndpoint(
       return true;
     case "/ready": {
       const readiness = await checkReadiness();
-      sendJson(res, readiness.ready ? 200 : 503, {
-        status: readiness.ready ? "ready" : "not ready",
+      const checks = stages();
+      const ready = readiness.ready && checks.every((c) => c.ok);
+      sendJson(res, ready ? 200 : 503, {
+        status: ready ? "ready" : "not ready",
         ...service,
         dependencies: readiness.dependencies,
+        stages: checks,
       });
       return true;
     }

@@ -1,11 +1,16 @@
 // The shell every spotx process runs in: an HTTP server answering /health, /ready and
 // /metrics (anything else goes to the process's own handler), registration in etcd under a
 // lease, and a clean stop on SIGTERM or SIGINT that runs the process's stop hooks first.
+// Every request it serves is guarded the same way, whatever handles it: security headers on
+// every answer, a body-size limit, and a time limit (see `guardRequest`).
 import http from "node:http";
+import { isIP } from "node:net";
 import os from "node:os";
+import type { TLSSocket } from "node:tls";
 import type { Logger } from "pino";
+import { platformEnv } from "./env";
 import { etcdClient } from "./etcd";
-import { serveServiceEndpoint } from "./service-endpoints";
+import { type StageCheck, serveServiceEndpoint } from "./service-endpoints";
 import { type ServiceKind, ServiceRegistration } from "./service-registry";
 
 export type RequestHandler = (
@@ -23,13 +28,170 @@ export type ServiceOptions = {
   leaseTtlSeconds?: number;
   /** Requests other than the operational endpoints; the default answers 404 NOT_FOUND. */
   handle?: RequestHandler;
+  /**
+   * The Content-Security-Policy of a request's answer, when it is not the default for data
+   * (`DATA_CONTENT_SECURITY_POLICY`): the web server gives its pages `pageContentSecurityPolicy`.
+   */
+  contentSecurityPolicy?: (req: http.IncomingMessage) => string;
+  /** Overrides of the HTTP_MAX_BODY_BYTES, HTTP_REQUEST_TIMEOUT_MS and SPOTX_TRUSTED_PROXIES settings. */
+  limits?: Partial<HttpLimits>;
 };
+
+export type HttpLimits = {
+  maxBodyBytes: number;
+  requestTimeoutMs: number;
+  trustedProxies: number;
+};
+
+function httpLimits(overrides: Partial<HttpLimits> = {}): HttpLimits {
+  const env = platformEnv();
+  return {
+    maxBodyBytes: overrides.maxBodyBytes ?? env.HTTP_MAX_BODY_BYTES,
+    requestTimeoutMs: overrides.requestTimeoutMs ?? env.HTTP_REQUEST_TIMEOUT_MS,
+    trustedProxies: overrides.trustedProxies ?? env.SPOTX_TRUSTED_PROXIES,
+  };
+}
+
+/** For JSON, metrics and anything else that is not a page: nothing may load, nobody may frame it. */
+export const DATA_CONTENT_SECURITY_POLICY =
+  "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
+
+/**
+ * What a Next.js (App Router) page needs and no more: its own scripts, styles, images, fonts,
+ * and connections back to this origin (tRPC, socket.io, the WebSocket API). Next's hydration
+ * uses inline scripts on every page; nonces would need every page rendered per request, so
+ * inline scripts are allowed — the other directives still shut out framing, plugins, foreign
+ * scripts and exfiltration to other origins. Development adds 'unsafe-eval' (React's dev build).
+ */
+export function pageContentSecurityPolicy(options: { dev: boolean }): string {
+  return [
+    "default-src 'self'",
+    `script-src 'self' 'unsafe-inline'${options.dev ? " 'unsafe-eval'" : ""}`,
+    "style-src 'self' 'unsafe-inline'",
+    "img-src 'self' data: blob:",
+    "font-src 'self' data:",
+    "connect-src 'self' ws: wss:",
+    "object-src 'none'",
+    "base-uri 'self'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+  ].join("; ");
+}
+
+/** The last `trusted` entries of a comma-separated forwarding header, as proxies appended them. */
+function forwarded(value: string | string[] | undefined, trusted: number): string | undefined {
+  if (trusted === 0 || value === undefined) return undefined;
+  const entries = (Array.isArray(value) ? value.join(",") : value)
+    .split(",")
+    .map((entry) => entry.trim())
+    .filter((entry) => entry.length > 0);
+  // With N trusted proxies, the N-th entry from the end is what the outermost one saw;
+  // anything before it is whatever the client chose to send.
+  return entries.length >= trusted ? entries[entries.length - trusted] : undefined;
+}
+
+/**
+ * The client's address: the socket's, or — behind `trustedProxies` reverse proxies — the one
+ * the outermost trusted proxy recorded in X-Forwarded-For. null when unknown.
+ */
+export function clientAddress(
+  req: http.IncomingMessage,
+  trustedProxies = platformEnv().SPOTX_TRUSTED_PROXIES,
+): string | null {
+  const fromProxy = forwarded(req.headers["x-forwarded-for"], trustedProxies);
+  if (fromProxy !== undefined && isIP(fromProxy) !== 0) return fromProxy;
+  return req.socket.remoteAddress ?? null;
+}
+
+/** Whether the client reached us over HTTPS (its own TLS, or a trusted proxy's X-Forwarded-Proto). */
+export function isHttps(
+  req: http.IncomingMessage,
+  trustedProxies = platformEnv().SPOTX_TRUSTED_PROXIES,
+): boolean {
+  if ((req.socket as Partial<TLSSocket>).encrypted === true) return true;
+  return forwarded(req.headers["x-forwarded-proto"], trustedProxies)?.toLowerCase() === "https";
+}
+
+/** The headers every answer carries. */
+export function securityHeaders(
+  req: http.IncomingMessage,
+  options: { contentSecurityPolicy: string; trustedProxies: number },
+): Record<string, string> {
+  const headers: Record<string, string> = {
+    "Content-Security-Policy": options.contentSecurityPolicy,
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=()",
+  };
+  // Only over HTTPS: HSTS on plain HTTP is ignored by browsers, and would be wrong anyway.
+  if (isHttps(req, options.trustedProxies)) {
+    headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains";
+  }
+  return headers;
+}
+
+function refuse(res: http.ServerResponse, status: number, label: string, message: string) {
+  res.writeHead(status, { "content-type": "application/json", connection: "close" });
+  res.end(JSON.stringify({ label, message }));
+}
+
+/**
+ * The guards of every request, before anything handles it: security headers on the answer; a
+ * body larger than the limit refused (413) from its Content-Length — a body without one
+ * (chunked) is refused too (411), because a handler such as Next.js reads it where the limit
+ * could not be enforced; and an answer not finished within the time limit is cut short (503).
+ * Returns false when the request was answered here.
+ */
+export function guardRequest(
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  limits: HttpLimits,
+  contentSecurityPolicy: string,
+  log: Logger,
+): boolean {
+  for (const [name, value] of Object.entries(
+    securityHeaders(req, { contentSecurityPolicy, trustedProxies: limits.trustedProxies }),
+  )) {
+    res.setHeader(name, value);
+  }
+  const length = req.headers["content-length"];
+  if (length === undefined && req.headers["transfer-encoding"] !== undefined) {
+    refuse(res, 411, "MISSING_REQUIRED_HEADER", "send the request body with a Content-Length");
+    req.resume();
+    return false;
+  }
+  if (length !== undefined && Number(length) > limits.maxBodyBytes) {
+    refuse(
+      res,
+      413,
+      "INVALID_PARAM_VALUE",
+      `the request body is larger than ${limits.maxBodyBytes} bytes`,
+    );
+    req.resume();
+    return false;
+  }
+  const timer = setTimeout(() => {
+    log.warn({ method: req.method, url: req.url?.split("?")[0] }, "request timed out");
+    if (!res.headersSent) {
+      refuse(res, 503, "SERVICE_UNAVAILABLE", "the request took too long; retry shortly");
+    } else {
+      res.destroy();
+    }
+  }, limits.requestTimeoutMs);
+  timer.unref();
+  res.once("close", () => clearTimeout(timer));
+  return true;
+}
 
 export type RunningService = {
   httpPort: number;
   server: http.Server;
   /** Runs `hook` on stop, before deregistering; hooks run in reverse order of adding. */
   onStop(hook: () => Promise<void>): void;
+  /** Adds checks of the process's own stages to /ready. */
+  addReadiness(check: StageCheck): void;
 };
 
 const notFound: RequestHandler = (_req, res) => {
@@ -43,8 +205,13 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   const startedAt = new Date().toISOString();
   const identity = { kind: options.kind, id: options.id, startedAt };
 
+  const stageChecks: StageCheck[] = [];
+  const stages: StageCheck = () => stageChecks.flatMap((check) => check());
+  const limits = httpLimits(options.limits);
+  const policy = options.contentSecurityPolicy ?? (() => DATA_CONTENT_SECURITY_POLICY);
   const server = http.createServer((req, res) => {
-    serveServiceEndpoint(req, res, identity)
+    if (!guardRequest(req, res, limits, policy(req), log)) return;
+    serveServiceEndpoint(req, res, identity, stages)
       .then((handled) => (handled ? undefined : handle(req, res)))
       .catch((error: unknown) => {
         log.error({ err: error, url: req.url }, "request failed");
@@ -56,6 +223,10 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
         }
       });
   });
+  // A client must deliver its request (headers and body) within the limit too: slow senders
+  // cannot hold connections open.
+  server.requestTimeout = limits.requestTimeoutMs;
+  server.headersTimeout = Math.min(limits.requestTimeoutMs, 20_000);
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(options.port, options.host, resolve);
@@ -99,5 +270,10 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   process.on("SIGTERM", () => void stop("SIGTERM"));
   process.on("SIGINT", () => void stop("SIGINT"));
 
-  return { httpPort, server, onStop: (hook) => hooks.push(hook) };
+  return {
+    httpPort,
+    server,
+    onStop: (hook) => hooks.push(hook),
+    addReadiness: (check) => stageChecks.push(check),
+  };
 }

@@ -1,11 +1,10 @@
 // Service registration in etcd: each web and worker instance writes
-// /spotx/services/<kind>/<id> under a lease it keeps alive, so a process that dies vanishes
+// /<namespace>/services/<kind>/<id> under a lease it keeps alive, so a process that dies vanishes
 // from the registry within the lease's TTL, and one that stops cleanly removes itself at once.
 import os from "node:os";
 import type { Etcd3, Lease } from "etcd3";
 import type { Logger } from "pino";
-
-export const SERVICES_PREFIX = "/spotx/services/";
+import { type Topology, topology } from "./topology";
 
 export type ServiceKind = "web" | "worker";
 
@@ -20,7 +19,7 @@ export type ServiceRecord = {
   httpPort: number;
 };
 
-export const serviceKey = (kind: ServiceKind, id: string) => `${SERVICES_PREFIX}${kind}/${id}`;
+export const serviceKey = (kind: ServiceKind, id: string) => topology().etcd.service(kind, id);
 
 export function defaultInstanceId(kind: ServiceKind): string {
   return `${kind}-${os.hostname()}-${process.pid}`;
@@ -67,7 +66,10 @@ export class ServiceRegistration {
 }
 
 /** Every registered instance, as the operator console lists them. */
-export async function listServices(etcd: Etcd3): Promise<ServiceRecord[]> {
-  const entries = await etcd.getAll().prefix(SERVICES_PREFIX).strings();
+export async function listServices(
+  etcd: Etcd3,
+  names: Topology = topology(),
+): Promise<ServiceRecord[]> {
+  const entries = await etcd.getAll().prefix(names.etcd.servicesPrefix).strings();
   return Object.values(entries).map((value) => JSON.parse(value) as ServiceRecord);
 }

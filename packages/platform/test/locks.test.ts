@@ -48,6 +48,21 @@ describe("LockService", () => {
     await second?.release();
   });
 
+  it("fences with the token and the acquisition's own owner id, unique per acquisition", async () => {
+    const first = await processA.acquire("account:fence", 5_000);
+    await first?.release();
+    const second = await processA.acquire("account:fence", 5_000);
+    await second?.release();
+    expect(first?.fence).toEqual({
+      resource: "account:fence",
+      token: first?.token,
+      owner: first?.owner,
+    });
+    // Same process, two acquisitions: two owners, so an equal token could never pass as the other's.
+    expect(second?.fence.owner).toMatch(/^process-a:[0-9a-f]{16}$/);
+    expect(second?.fence.owner).not.toBe(first?.fence.owner);
+  });
+
   it("draws strictly increasing fencing tokens across many acquisitions", async () => {
     const tokens: bigint[] = [];
     for (let i = 0; i < 20; i++) {
