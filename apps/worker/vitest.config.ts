@@ -1,3 +1,5 @@
 import { spotxVitestConfig } from "../../vitest.shared.ts";
 
-export default spotxVitestConfig("worker");
+// One file at a time: the pipeline tests run worker processes, and one of them restarts the
+// Kafka broker that every file shares.
+export default spotxVitestConfig("worker", { test: { fileParallelism: false } });

@@ -10,9 +10,20 @@ export const workerEnv = parseEnv(
       .string()
       .regex(/^[A-Za-z0-9._-]{1,100}$/, "letters, digits, '.', '_' or '-' only")
       .default(defaultInstanceId("worker")),
-    /** How long a dead worker stays in the registry (the etcd lease TTL). */
+    /** How long a dead worker stays in the registry and keeps its markets (the etcd lease TTL). */
     WORKER_LEASE_TTL_SECONDS: z.coerce.number().int().min(2).max(60).default(5),
-    /** How often reconciliation runs (one worker at a time, cluster-wide). */
-    RECONCILIATION_INTERVAL_MS: z.coerce.number().int().min(1_000).default(60_000),
+    /**
+     * The least time between reconciliation runs (one worker at a time, cluster-wide); a run
+     * also waits 50 times the last one's duration (see jobs/reconciliation.ts).
+     */
+    RECONCILIATION_INTERVAL_MS: z.coerce.number().int().min(1_000).default(300_000),
+    /** The engine host snapshots a market's book after this many commands (and at shutdown). */
+    ENGINE_SNAPSHOT_EVERY: z.coerce.number().int().min(1).default(10_000),
+    /** Published outbox rows are deleted after this long. */
+    OUTBOX_RETENTION_MS: z.coerce
+      .number()
+      .int()
+      .min(1_000)
+      .default(24 * 3_600_000),
   }),
 );

@@ -1,26 +1,47 @@
-// The worker process: makes sure the Kafka topics exist, serves its operational endpoints,
-// registers itself in etcd and runs the cluster-wide reconciliation job. The engine host,
-// settlement and market-data consumers join it with the order pipeline.
+// The worker process, composed: the Kafka topics, the live market configuration, the engine
+// host, settlement (with its users' pushes) and the outbox relay, market data, the
+// reconciliation job, its operational endpoints and
+// its registration in etcd. Each part lives in its own module; this file only wires them.
 import { database } from "@spotx/db";
 import { platformEnv } from "@spotx/platform";
+import { etcdClient } from "@spotx/platform/etcd";
 import { ensureTopics, kafkaClient } from "@spotx/platform/kafka";
+import { LockService } from "@spotx/platform/locks";
 import { logger } from "@spotx/platform/logger";
-import { redisClient } from "@spotx/platform/redis";
+import { MarketConfigWatcher } from "@spotx/platform/market-config";
+import { postgresPool } from "@spotx/platform/postgres";
+import { createRedis, redisClient } from "@spotx/platform/redis";
 import { startService } from "@spotx/platform/service-process";
+import { createSocketEmitter } from "@spotx/platform/socket-emitter";
+import { topology } from "@spotx/platform/topology";
+import type { ServerToClientEvents } from "@spotx/protocol";
+import { EngineHost } from "./engine-host";
 import { workerEnv } from "./env";
+import { startConsumerLagJob } from "./jobs/consumer-lag";
 import { startReconciliationJob } from "./jobs/reconciliation";
+import { startMarketData } from "./market-data";
+import { OutboxRelay } from "./outbox-relay";
+import { settledOrdersPublisher } from "./settled-orders";
+import { SettlementConsumer } from "./settlement";
+import { userUpdatePublisher } from "./user-updates";
 
 const VERSION = process.env.npm_package_version ?? "0.1.0";
+/** An outbox row unpublished for this long means the relay is stuck: not ready. */
+const OUTBOX_STUCK_MS = 30_000;
 
 async function main() {
   platformEnv(); // fail at start, naming the variable, if the configuration is bad
   const log = logger("worker");
+  const names = topology();
+  const kafka = kafkaClient("spotx-worker");
+  const db = database();
+  const etcd = etcdClient();
 
   // The topics carry commands and events keyed by market; they exist before anyone consumes.
-  const admin = kafkaClient("spotx-worker").admin();
+  const admin = kafka.admin();
   await admin.connect();
   try {
-    await ensureTopics(admin);
+    await ensureTopics(admin, names);
   } finally {
     await admin.disconnect();
   }
@@ -35,9 +56,104 @@ async function main() {
     leaseTtlSeconds: workerEnv.WORKER_LEASE_TTL_SECONDS,
   });
 
+  const config = new MarketConfigWatcher(etcd, logger("market-config"), names);
+  await config.start();
+  service.onStop(() => config.stop());
+
+  const relay = new OutboxRelay({
+    db,
+    pool: postgresPool(),
+    kafka,
+    locks: new LockService(redisClient()),
+    names,
+    log: logger("outbox-relay"),
+    retentionMs: workerEnv.OUTBOX_RETENTION_MS,
+  });
+  relay.start();
+  service.onStop(() => relay.stop());
+  service.addReadiness(() => {
+    const backlog = relay.lastBacklog();
+    return [
+      {
+        name: "outbox",
+        ok: backlog.oldestAgeMs < OUTBOX_STUCK_MS,
+        detail: `${backlog.rows} unpublished, oldest ${Math.round(backlog.oldestAgeMs / 1000)} s`,
+      },
+    ];
+  });
+
+  // Market data and users' pushes reach the browsers through the web instances' Redis adapter.
+  // Publishing has a connection of its own that pipelines: a settled batch's pushes to a hundred
+  // users, or a market-data batch's messages, leave in one write instead of one each.
+  const publisher = createRedis(platformEnv().REDIS_URL, { autoPipelining: true });
+  service.onStop(async () => {
+    publisher.disconnect();
+  });
+  const emitter = createSocketEmitter<ServerToClientEvents>(publisher, names);
+  const marketData = await startMarketData({
+    kafka,
+    db,
+    redis: publisher,
+    emitter,
+    names,
+    log: logger("market-data"),
+  });
+  service.onStop(() => marketData.stop());
+  service.addReadiness(() => marketData.readiness());
+
+  const pushToUsers = userUpdatePublisher({ db, emitter, names, log: logger("user-updates") });
+  const announceSettled = settledOrdersPublisher({
+    redis: publisher,
+    names,
+    log: logger("settled-orders"),
+  });
+  const settlement = new SettlementConsumer({
+    kafka,
+    db,
+    names,
+    log: logger("settlement"),
+    onApplied: async (market, changes) => {
+      await Promise.all([pushToUsers(market, changes), announceSettled(market, changes)]);
+    },
+  });
+  await settlement.start();
+  service.onStop(() => settlement.stop());
+  service.addReadiness(() =>
+    settlement.stopped().map((stop) => ({
+      name: `settlement:${stop.market}`,
+      ok: false,
+      detail: `stopped since ${stop.since}: ${stop.reason}`,
+    })),
+  );
+
+  const engine = new EngineHost({
+    kafka,
+    db,
+    etcd,
+    names,
+    log: logger("engine-host"),
+    instanceId: workerEnv.WORKER_INSTANCE_ID,
+    config,
+    snapshotEvery: workerEnv.ENGINE_SNAPSHOT_EVERY,
+    leaseTtlSeconds: workerEnv.WORKER_LEASE_TTL_SECONDS,
+  });
+  await engine.start();
+  // Stop hooks run last-added first: the engine stops (and snapshots) before settlement.
+  service.onStop(() => engine.stop());
+
+  const lag = startConsumerLagJob({ kafka, names, log: logger("consumer-lag") });
+  service.onStop(async () => lag.stop());
+  service.addReadiness(() =>
+    lag.stuck().map((r) => ({
+      name: `consumer:${r.group}:${r.partition}`,
+      ok: false,
+      detail: `lag ${r.lag}, committed offset ${r.committed} unmoved since ${new Date(r.stuckSince ?? 0).toISOString()}`,
+    })),
+  );
+
   // Cluster-wide singleton: every worker schedules it, the fenced lock lets one run at a time.
   const reconciliation = startReconciliationJob({
-    db: database(),
+    db,
     redis: redisClient(),
     log: logger("reconciliation"),
     intervalMs: workerEnv.RECONCILIATION_INTERVAL_MS,

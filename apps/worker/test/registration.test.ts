@@ -6,11 +6,15 @@ import path from "node:path";
 import { createTestDatabase, type TestDatabase } from "@spotx/db/testing";
 import { platformEnv } from "@spotx/platform";
 import { createEtcd } from "@spotx/platform/etcd";
-import { createKafka, TOPICS } from "@spotx/platform/kafka";
-import { serviceKey } from "@spotx/platform/service-registry";
+import { createKafka } from "@spotx/platform/kafka";
+import { topology } from "@spotx/platform/topology";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 const etcd = createEtcd(platformEnv().ETCD_ENDPOINTS);
+// A namespace of its own: the worker's consumers never meet a running exchange's topics.
+const namespace = `t${randomUUID().slice(0, 8)}`;
+const names = topology(namespace);
+const { kafka } = names;
 const children: ChildProcess[] = [];
 // The worker runs its jobs against a migrated database of its own.
 let database: TestDatabase;
@@ -33,6 +37,7 @@ function startWorker(id: string): ChildProcess {
       DATABASE_URL: database.url,
       WORKER_PORT: "0",
       WORKER_INSTANCE_ID: id,
+      SPOTX_NAMESPACE: namespace,
       LOG_LEVEL: "warn",
     },
     stdio: ["ignore", "ignore", "inherit"],
@@ -56,9 +61,9 @@ async function watchFor(key: string, kind: "put" | "delete"): Promise<{ event: P
 }
 
 describe("worker registration in etcd", () => {
-  it("writes host, pid, version and start time under /spotx/services/worker/<id>", async () => {
+  it("writes host, pid, version and start time under /<namespace>/services/worker/<id>", async () => {
     const id = `test-${randomUUID().slice(0, 8)}`;
-    const key = serviceKey("worker", id);
+    const key = names.etcd.service("worker", id);
     const registered = await watchFor(key, "put");
     const child = startWorker(id);
     await registered.event;
@@ -77,12 +82,12 @@ describe("worker registration in etcd", () => {
     const admin = createKafka(platformEnv().KAFKA_BROKERS, "worker-test").admin();
     await admin.connect();
     const metadata = await admin.fetchTopicMetadata({
-      topics: [TOPICS.orders.topic, TOPICS.events.topic],
+      topics: [kafka.orders.topic, kafka.events.topic],
     });
     await admin.disconnect();
     expect(metadata.topics.map((t) => [t.name, t.partitions.length]).sort()).toEqual([
-      [TOPICS.events.topic, TOPICS.events.numPartitions],
-      [TOPICS.orders.topic, TOPICS.orders.numPartitions],
+      [kafka.events.topic, kafka.events.numPartitions],
+      [kafka.orders.topic, kafka.orders.numPartitions],
     ]);
 
     // SIGTERM: the worker revokes its lease, so the record goes at once, not after the TTL.
@@ -94,7 +99,7 @@ describe("worker registration in etcd", () => {
 
   it("vanishes once its 5 s lease runs out after kill -9", async () => {
     const id = `test-${randomUUID().slice(0, 8)}`;
-    const key = serviceKey("worker", id);
+    const key = names.etcd.service("worker", id);
     const registered = await watchFor(key, "put");
     const child = startWorker(id);
     await registered.event;

@@ -8,7 +8,7 @@ import { LockService } from "@spotx/platform/locks";
 import { createRedis } from "@spotx/platform/redis";
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type JobLog, startReconciliationJob } from "./reconciliation";
+import { type JobLog, nextRunDelayMs, startReconciliationJob } from "./reconciliation";
 
 let test: TestDatabase;
 const redis = createRedis(platformEnv().REDIS_URL);
@@ -50,6 +50,14 @@ const job = (log: JobLog, intervalMs = 60_000, runAtStart = false) =>
   });
 
 describe("reconciliation job", () => {
+  it("waits its interval between runs, and 50 times a long run's duration after it", () => {
+    expect(nextRunDelayMs(300_000, null)).toBe(300_000);
+    // 1.9 s (a few minutes of heavy trading): the interval is longer than 95 s.
+    expect(nextRunDelayMs(300_000, 1_900)).toBe(300_000);
+    // 20 s (a ledger of ten million entries): 1,000 s, so the scan stays under 2 % of the time.
+    expect(nextRunDelayMs(300_000, 20_000)).toBe(1_000_000);
+  });
+
   it("runs on demand, records a clean run and exports the metric", async () => {
     const { log, lines } = recordingLog();
     const recon = job(log);

@@ -1,0 +1,62 @@
+// The engine host's book snapshots in PostgreSQL: written every N commands and at shutdown,
+// read when a worker takes a market over.
+import type { Database } from "@spotx/db";
+import { sql } from "drizzle-orm";
+import type { HostedSnapshot } from "./hosted-market";
+
+export type StoredSnapshot = {
+  market: string;
+  seq: bigint;
+  /** The orders-topic offset of the last command the snapshot includes. */
+  inputOffset: bigint;
+  state: HostedSnapshot;
+};
+
+/** The latest snapshot of each named market (markets without one are absent). */
+export async function loadLatestSnapshots(
+  db: Database,
+  markets: readonly string[],
+): Promise<Map<string, StoredSnapshot>> {
+  if (markets.length === 0) return new Map();
+  const found = await db.execute<{
+    market: string;
+    seq: bigint;
+    input_offset: string;
+    state: Buffer;
+  }>(sql`
+    SELECT DISTINCT ON (market) market, seq, input_offset, state
+      FROM engine_snapshots
+     WHERE market = ANY(${sql.param([...markets])}::text[])
+     ORDER BY market, seq DESC, id DESC`);
+  return new Map(
+    found.rows.map((r) => [
+      r.market,
+      {
+        market: r.market,
+        seq: r.seq,
+        inputOffset: BigInt(r.input_offset),
+        state: JSON.parse(r.state.toString("utf8")) as HostedSnapshot,
+      },
+    ]),
+  );
+}
+
+/** Stores a snapshot (a repeat of the same market and seq is ignored) and keeps the last few. */
+export async function saveSnapshot(
+  db: Database,
+  snapshot: StoredSnapshot,
+  keep = 3,
+): Promise<void> {
+  const state = Buffer.from(JSON.stringify(snapshot.state), "utf8");
+  await db.transaction(async (tx) => {
+    await tx.execute(sql`
+      INSERT INTO engine_snapshots (market, seq, input_offset, state)
+      VALUES (${snapshot.market}, ${snapshot.seq}, ${snapshot.inputOffset.toString()}, ${state})
+      ON CONFLICT (market, seq) DO NOTHING`);
+    await tx.execute(sql`
+      DELETE FROM engine_snapshots
+       WHERE market = ${snapshot.market}
+         AND id NOT IN (SELECT id FROM engine_snapshots WHERE market = ${snapshot.market}
+                         ORDER BY seq DESC, id DESC LIMIT ${keep})`);
+  });
+}
