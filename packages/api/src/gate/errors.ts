@@ -1,0 +1,76 @@
+// How the gate.io API fails: `{label, message}` with gate.io's labels and status codes
+// (../shared/GATE_API.md), whatever went wrong inside. A refusal the ledger or the trading
+// service labelled keeps its label; an outage is 503 SERVICE_UNAVAILABLE (the circuit
+// breakers' label); anything else is a bug: logged in full, answered 500 SERVER_ERROR with
+// nothing of its cause.
+import { isLedgerError, type LedgerLabel } from "@spotx/db";
+import { isServiceUnavailable } from "@spotx/platform/breakers";
+import type { Logger } from "@spotx/platform/logger";
+
+export const GATE_LABEL_STATUS = {
+  INVALID_SIGNATURE: 401,
+  INVALID_KEY: 401,
+  MISSING_REQUIRED_HEADER: 401,
+  REQUEST_EXPIRED: 401,
+  FORBIDDEN: 403,
+  BALANCE_NOT_ENOUGH: 400,
+  INVALID_CURRENCY_PAIR: 400,
+  INVALID_PARAM_VALUE: 400,
+  MISSING_REQUIRED_PARAM: 400,
+  INVALID_PRECISION: 400,
+  AMOUNT_TOO_LITTLE: 400,
+  POC_FILL_IMMEDIATELY: 400,
+  ORDER_CLOSED: 400,
+  ORDER_NOT_FOUND: 404,
+  NOT_FOUND: 404,
+  TOO_MANY_REQUESTS: 429,
+  SERVER_ERROR: 500,
+  // Not in gate.io's list: the breakers' answer when a server spotx needs is down.
+  SERVICE_UNAVAILABLE: 503,
+} as const;
+
+export type GateLabel = keyof typeof GATE_LABEL_STATUS;
+
+export class GateError extends Error {
+  readonly status: number;
+
+  constructor(
+    readonly label: GateLabel,
+    message: string,
+    /** Extra response headers (Retry-After, the rate-limit headers). */
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+    this.name = "GateError";
+    this.status = GATE_LABEL_STATUS[label];
+  }
+}
+
+/** The ledger labels a trader can meet, as gate.io names them; the others are internal. */
+const LEDGER_TO_GATE: Partial<Record<LedgerLabel, GateLabel>> = {
+  BALANCE_NOT_ENOUGH: "BALANCE_NOT_ENOUGH",
+  INVALID_PARAM_VALUE: "INVALID_PARAM_VALUE",
+  INVALID_PRECISION: "INVALID_PRECISION",
+  INVALID_CURRENCY_PAIR: "INVALID_CURRENCY_PAIR",
+  AMOUNT_TOO_LITTLE: "AMOUNT_TOO_LITTLE",
+  ORDER_NOT_FOUND: "ORDER_NOT_FOUND",
+  ORDER_CLOSED: "ORDER_CLOSED",
+  NOT_FOUND: "NOT_FOUND",
+  FORBIDDEN: "FORBIDDEN",
+};
+
+/** Any failure as the GateError to answer with; unexpected ones are logged here. */
+export function toGateError(error: unknown, log: Logger, context: Record<string, unknown> = {}) {
+  if (error instanceof GateError) return error;
+  if (isLedgerError(error)) {
+    const label = LEDGER_TO_GATE[error.label];
+    if (label) return new GateError(label, error.message);
+  }
+  if (isServiceUnavailable(error)) {
+    return new GateError("SERVICE_UNAVAILABLE", "service temporarily unavailable; retry shortly", {
+      "Retry-After": String(error.retryAfterSeconds),
+    });
+  }
+  log.error({ err: error, ...context }, "gate.io API request failed");
+  return new GateError("SERVER_ERROR", "internal error");
+}

@@ -1,0 +1,61 @@
+// admin.users.freeze / admin.users.unfreeze: a frozen user can still sign in and read, but not
+// place orders or withdraw (the ledger refuses them with FORBIDDEN inside its own transactions,
+// so an order already on its way is refused too). Orders already resting stay; cancel them with
+// admin.orders.cancel if they must go. An operator cannot freeze themselves (they would lose the
+// console that unfreezes).
+import { LedgerError, schema } from "@spotx/db";
+import { eq, sql } from "drizzle-orm";
+import { z } from "zod";
+import { auditOperatorAction } from "../../../admin/operator-audit";
+import { entityId, reason } from "../../../admin/schemas";
+import { operatorProcedure } from "../../../trpc";
+import { adminUser } from "./search";
+
+export const freezeInput = z.object({ userId: entityId, reason });
+
+export const freezeOutput = z.object({
+  user: adminUser,
+  changed: z.boolean(),
+  auditId: z.bigint(),
+});
+
+const setStatus = (status: "active" | "frozen") =>
+  operatorProcedure
+    .input(freezeInput)
+    .output(freezeOutput)
+    .mutation(async ({ ctx, input }) => {
+      if (status === "frozen" && input.userId === ctx.session.userId) {
+        throw new LedgerError("FORBIDDEN", "an operator cannot freeze their own account");
+      }
+      return ctx.db.transaction(async (tx) => {
+        const found = await tx.execute<{ status: "active" | "frozen" }>(
+          sql`SELECT status FROM users WHERE id = ${input.userId} FOR UPDATE`,
+        );
+        const before = found.rows[0];
+        if (!before) throw new LedgerError("NOT_FOUND", `user ${input.userId} does not exist`);
+        const updated = await tx
+          .update(schema.users)
+          .set({ status })
+          .where(eq(schema.users.id, input.userId))
+          .returning({
+            id: schema.users.id,
+            email: schema.users.email,
+            role: schema.users.role,
+            status: schema.users.status,
+            createdAt: schema.users.createdAt,
+          });
+        const user = updated[0];
+        if (!user) throw new LedgerError("NOT_FOUND", `user ${input.userId} does not exist`);
+        const auditId = await auditOperatorAction(tx, ctx, {
+          action: status === "frozen" ? "user.freeze" : "user.unfreeze",
+          subject: `user:${input.userId}`,
+          reason: input.reason,
+          before: { status: before.status },
+          after: { status },
+        });
+        return { user, changed: before.status !== status, auditId };
+      });
+    });
+
+export const freezeUserProcedure = setStatus("frozen");
+export const unfreezeUserProcedure = setStatus("active");
