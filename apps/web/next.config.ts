@@ -16,6 +16,8 @@ const config: NextConfig = {
     "prom-client",
   ],
   poweredByHeader: false,
+  // forbidden() and forbidden.tsx: the console answers a signed-in trader 403.
+  experimental: { authInterrupts: true },
   reactStrictMode: true,
 };
 

@@ -1,13 +1,37 @@
-// The web process: one HTTP server for the Next.js app (pages and tRPC) and the operational
-// endpoints — and, with later issues, socket.io and gate.io's REST API — registered in etcd
-// like every other instance.
+// The web process: one HTTP server for the Next.js app (pages and tRPC), gate.io's API v4 (REST
+// under /api/v4, answered before Next.js sees the request, and the WebSocket API on /ws/v4/),
+// socket.io (market and user rooms, fanned out through Redis) and the operational endpoints,
+// registered in etcd like every other instance.
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import {
+  ApiServices,
+  CLIENT_HTTPS_HEADER,
+  CLIENT_IP_HEADER,
+  provideApiServices,
+  TradingService,
+} from "@spotx/api";
+import { RateLimits } from "@spotx/api/guards/rate-limits";
+import { database } from "@spotx/db";
 import { platformEnv } from "@spotx/platform";
+import { etcdClient } from "@spotx/platform/etcd";
 import { logger } from "@spotx/platform/logger";
-import { startService } from "@spotx/platform/service-process";
+import { MarketConfigWatcher } from "@spotx/platform/market-config";
+import { redisClient } from "@spotx/platform/redis";
+import { serverSecretKey } from "@spotx/platform/secrets";
+import {
+  clientAddress,
+  DATA_CONTENT_SECURITY_POLICY,
+  isHttps,
+  pageContentSecurityPolicy,
+  startService,
+} from "@spotx/platform/service-process";
+import { createSocketEmitter } from "@spotx/platform/socket-emitter";
+import { topology } from "@spotx/platform/topology";
 import next from "next";
 import { webEnv } from "../env";
+import { startGateApi } from "./gate-server";
+import { startSocketServer } from "./socket-server";
 
 const VERSION = process.env.npm_package_version ?? "0.1.0";
 // dist/server.js or src/server/main.ts: the app directory is the package root either way.
@@ -19,6 +43,46 @@ async function main() {
   const env = platformEnv();
   const log = logger("web");
   const dev = env.NODE_ENV !== "production";
+  // Before anything slow: production refuses to start without SPOTX_SECRET_KEY.
+  const secretKey = serverSecretKey(env);
+  const names = topology();
+
+  // What tRPC procedures call, registered before anything can serve a request: the route
+  // handler and server components (Next.js's own bundle) find them through the process registry.
+  const marketConfig = new MarketConfigWatcher(etcdClient(), logger("market-config"), names);
+  await marketConfig.start();
+  const trading = new TradingService({ db: database(), names, halts: marketConfig });
+  const rateLimits = new RateLimits({
+    redis: redisClient(),
+    etcd: etcdClient(),
+    names,
+    log: logger("rate-limits"),
+  });
+  await rateLimits.start();
+  provideApiServices(
+    new ApiServices({
+      names,
+      redis: redisClient(),
+      etcd: etcdClient(),
+      secretKey,
+      halts: marketConfig,
+      trading,
+      emitter: createSocketEmitter(redisClient(), names),
+      rateLimits,
+    }),
+  );
+
+  const gate = await startGateApi({
+    db: database(),
+    redis: redisClient(),
+    etcd: etcdClient(),
+    names,
+    marketConfig,
+    serverKey: secretKey,
+    log: logger("gate"),
+    trading,
+    rateLimits,
+  });
 
   const app = next({ dev, dir: appDir, hostname: "localhost", port: webEnv.WEB_PORT });
   const handle = app.getRequestHandler();
@@ -31,9 +95,40 @@ async function main() {
     port: webEnv.WEB_PORT,
     version: VERSION,
     log,
-    handle: (req, res) => handle(req, res),
+    // Pages get the CSP Next.js needs; the API's JSON the strict one.
+    contentSecurityPolicy: (req) =>
+      gate.rest.handles(req) ? DATA_CONTENT_SECURITY_POLICY : pageContentSecurityPolicy({ dev }),
+    handle: (req, res) => {
+      if (gate.rest.handles(req)) return gate.rest.serve(req, res);
+      // The client's address as the socket saw it, replacing whatever the client claimed: the
+      // login throttle and the audit log trust this header and nothing else.
+      // (Behind SPOTX_TRUSTED_PROXIES reverse proxies, the address the outermost one saw.)
+      req.headers[CLIENT_IP_HEADER] = clientAddress(req) ?? "";
+      // Likewise whether the browser reached us over HTTPS (Secure cookies): decided here with
+      // the same trusted-proxy rule, never from a header the client may have set itself.
+      req.headers[CLIENT_HTTPS_HEADER] = isHttps(req) ? "1" : "0";
+      return handle(req, res);
+    },
   });
+  service.onStop(() => marketConfig.stop());
+  service.onStop(() => rateLimits.stop());
   service.onStop(() => app.close());
+
+  gate.attach(service.server);
+  service.onStop(() => gate.close());
+  const sockets = await startSocketServer({
+    server: service.server,
+    db: database(),
+    redis: redisClient(),
+    redisUrl: env.REDIS_URL,
+    names,
+    log: logger("socket.io"),
+    secretKey,
+    marketConfig,
+    etcd: etcdClient(),
+  });
+  // Runs before the watcher stops (hooks run last-added first).
+  service.onStop(() => sockets.close());
   log.info({ httpPort: service.httpPort, dev }, "web started");
   // The start script and the e2e setup wait for this line.
   console.log(`spotx web listening on http://localhost:${service.httpPort}`);

@@ -1,6 +1,8 @@
 "use client";
 // The browser's tRPC client: TanStack Query hooks typed by the server's AppRouter.
 import type { AppRouter } from "@spotx/api";
+// The header's name only (a string constant): the client bundle takes nothing else from the API.
+import { CSRF_HEADER } from "@spotx/api/csrf";
 import { type QueryClient, QueryClientProvider } from "@tanstack/react-query";
 import { createTRPCClient, httpBatchLink } from "@trpc/client";
 import { createTRPCContext } from "@trpc/tanstack-react-query";
@@ -23,7 +25,14 @@ export function TRPCReactProvider({ children }: { children: ReactNode }) {
   const queryClient = getQueryClient();
   const [trpcClient] = useState(() =>
     createTRPCClient<AppRouter>({
-      links: [httpBatchLink({ url: "/api/trpc", transformer: superjson })],
+      links: [
+        httpBatchLink({
+          url: "/api/trpc",
+          transformer: superjson,
+          // Required of every state-changing call (the API's CSRF rule); harmless on queries.
+          headers: () => ({ [CSRF_HEADER]: "1" }),
+        }),
+      ],
     }),
   );
   return (

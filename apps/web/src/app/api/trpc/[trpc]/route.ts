@@ -1,8 +1,7 @@
-// The tRPC HTTP endpoint used by client components.
-import { appRouter, createContext } from "@spotx/api";
-import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
+// The tRPC HTTP endpoint used by client components: @spotx/api's handler, with the services
+// the web server registered at start (see packages/api/src/http-handler.ts).
+import { handleTrpcRequest } from "@spotx/api";
 
-const handler = (req: Request) =>
-  fetchRequestHandler({ endpoint: "/api/trpc", req, router: appRouter, createContext });
+const handler = (req: Request) => handleTrpcRequest(req);
 
 export { handler as GET, handler as POST };

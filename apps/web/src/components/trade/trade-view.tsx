@@ -1,0 +1,155 @@
+"use client";
+// The trading page's client side: one hook per live stream (book, trades, ticker, status, the
+// trader's own updates), and the panels that render them — ticker bar, chart, order book,
+// tape, order form and the trader's orders, fills and balances. A price clicked in the book
+// fills the form.
+import { useQuery } from "@tanstack/react-query";
+import dynamic from "next/dynamic";
+import { useCallback, useEffect, useState } from "react";
+import { useConnectionState } from "../../hooks/socket-connection";
+import { useMarketStatus } from "../../hooks/use-market-status";
+import { useOrderBook } from "../../hooks/use-order-book";
+import { useTicker } from "../../hooks/use-ticker";
+import { type TapeTrade, useTrades } from "../../hooks/use-trades";
+import { useUserStreams } from "../../hooks/use-user-streams";
+import { formatAmount, pairName } from "../../lib/market-format";
+import { useTRPC } from "../../trpc/client";
+import type { BalanceView, DepthView, MarketView, TickerView } from "../../trpc/views";
+import { Banner } from "../ui/banner";
+import { StateMessage } from "../ui/state-message";
+import { Tabs } from "../ui/tabs";
+import { useToast } from "../ui/toast";
+import { DepthChart } from "./depth-chart";
+import { MyOrders } from "./my-orders";
+import { OrderBookPanel } from "./order-book-panel";
+import { OrderForm, type PickedPrice } from "./order-form";
+import { TickerBar } from "./ticker-bar";
+import { TradeTape } from "./trade-tape";
+
+// The canvas chart loads after the page is interactive; its box is sized, so nothing moves.
+const CandleChart = dynamic(() => import("./candle-chart").then((m) => m.CandleChart), {
+  ssr: false,
+  loading: () => <StateMessage kind="loading" minHeight={520} />,
+});
+
+export type TradeViewProps = {
+  market: MarketView;
+  markets: { symbol: string; base: string; quote: string }[];
+  signedIn: boolean;
+  initialTicker: TickerView | null;
+  initialDepth: DepthView | null;
+  initialTrades: TapeTrade[];
+  initialBalances: BalanceView[] | null;
+};
+
+export function TradeView(props: TradeViewProps) {
+  const { market, signedIn } = props;
+  const symbol = market.symbol;
+  const trpc = useTRPC();
+  const toast = useToast();
+  const connection = useConnectionState();
+  const book = useOrderBook(symbol, props.initialDepth);
+  const trades = useTrades(symbol, props.initialTrades);
+  const ticker = useTicker(symbol, props.initialTicker);
+  const status = useMarketStatus(symbol, {
+    halted: market.status === "halted",
+    reason: market.haltReason,
+  });
+  const [picked, setPicked] = useState<PickedPrice | null>(null);
+  // Hydrated: the form and book answer input from here on (a User Timing mark, for measuring
+  // time to interactive).
+  useEffect(() => {
+    performance.mark("spotx:trade-interactive");
+  }, []);
+  const pick = useCallback(
+    (price: string) => setPicked((p) => ({ price, nonce: (p?.nonce ?? 0) + 1 })),
+    [],
+  );
+
+  const balances = useQuery(
+    trpc.account.balances.queryOptions(undefined, {
+      enabled: signedIn,
+      initialData: props.initialBalances ?? undefined,
+      staleTime: 30_000,
+    }),
+  );
+  useUserStreams({
+    enabled: signedIn,
+    onTrades: (fills) => {
+      for (const fill of fills) {
+        if (fill.currency_pair !== symbol) continue;
+        toast({
+          tone: "success",
+          title: `${fill.side === "buy" ? "Bought" : "Sold"} ${formatAmount(fill.amount, market)} ${market.base}`,
+          message: `at ${fill.price} ${market.quote} (${fill.role}), fee ${fill.fee} ${fill.fee_currency}`,
+        });
+      }
+    },
+    onOrders: (orders) => {
+      for (const order of orders) {
+        if (order.currency_pair !== symbol || order.finish_as !== "poc") continue;
+        toast({
+          tone: "error",
+          title: "POC_FILL_IMMEDIATELY",
+          message: "The post-only order would have taken liquidity, so it was cancelled.",
+        });
+      }
+    },
+  });
+
+  return (
+    <div className="trade" data-testid="trade-page" data-market={symbol}>
+      <TickerBar market={market} markets={props.markets} ticker={ticker} halted={status.halted} />
+      {status.halted ? (
+        <div className="trade-banner">
+          <Banner tone="danger" title={`${pairName(market)} is halted`} testId="halt-banner">
+            {status.reason ? `${status.reason}. ` : ""}New orders are refused until trading resumes;
+            your open orders can still be cancelled.
+          </Banner>
+        </div>
+      ) : null}
+      {connection === "reconnecting" || connection === "offline" ? (
+        <div className="trade-banner">
+          <Banner tone="warning" title="Live updates paused">
+            The connection to the exchange dropped; the book and tape below may be stale.
+            Reconnecting…
+          </Banner>
+        </div>
+      ) : null}
+      <div className="trade-grid">
+        <section className="panel trade-chart" aria-label="Charts">
+          <Tabs
+            label="Chart"
+            items={[
+              { value: "candles", label: "Price", content: <CandleChart market={market} /> },
+              {
+                value: "depth",
+                label: "Depth",
+                content: <DepthChart market={market} book={book} />,
+              },
+            ]}
+          />
+        </section>
+        <OrderBookPanel
+          className="trade-book"
+          market={market}
+          book={book}
+          last={ticker?.last ?? trades[0]?.price ?? ""}
+          lastSide={trades[0]?.side ?? null}
+          onPick={pick}
+        />
+        <TradeTape className="trade-tape" market={market} trades={trades} />
+        <OrderForm
+          className="trade-form"
+          market={market}
+          signedIn={signedIn}
+          halted={status.halted}
+          balances={balances.data ?? null}
+          book={book}
+          picked={picked}
+        />
+        <MyOrders className="trade-mine" market={market} signedIn={signedIn} balances={balances} />
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,104 @@
+// gate.io's API v4 on the web's HTTP server: the REST front door under /api/v4 (answered before
+// Next.js sees the request) with its guards — API-key authentication, the replay cache, rate
+// limits from etcd — and the WebSocket API on /ws/v4/. This file only composes them; the logic
+// lives in @spotx/api (src/gate, src/guards).
+import type http from "node:http";
+import { TradingService } from "@spotx/api";
+import {
+  ApiKeyAuthenticator,
+  GateRestApi,
+  GateWebSocketServer,
+  MarketDirectory,
+  SettledOrders,
+} from "@spotx/api/gate";
+import { RateLimits } from "@spotx/api/guards/rate-limits";
+import { SignatureReplayGuard } from "@spotx/api/guards/replay";
+import type { Database } from "@spotx/db";
+import type { Etcd3 } from "@spotx/platform/etcd";
+import type { Logger } from "@spotx/platform/logger";
+import type { MarketConfigWatcher } from "@spotx/platform/market-config";
+import type { Redis } from "@spotx/platform/redis";
+import { apiKeySealingKey } from "@spotx/platform/secrets";
+import { clientAddress } from "@spotx/platform/service-process";
+import type { Topology } from "@spotx/platform/topology";
+
+export type GateApiOptions = {
+  db: Database;
+  redis: Redis;
+  etcd: Etcd3;
+  names: Topology;
+  marketConfig: MarketConfigWatcher;
+  /** The server key (SPOTX_SECRET_KEY): API secrets are sealed with a key derived from it. */
+  serverKey: Uint8Array;
+  log: Logger;
+  /** The process's trading service, when it has one already. */
+  trading?: TradingService;
+  /** The process's rate limits, when it has them already (started; this API does not stop them). */
+  rateLimits?: RateLimits;
+  /** How long DELETE waits for a cancel to be settled (ms). */
+  cancelWaitMs?: number;
+  /** Trusted reverse proxies (SPOTX_TRUSTED_PROXIES by default). */
+  trustedProxies?: number;
+};
+
+export type GateApi = {
+  rest: GateRestApi;
+  /** Serves /ws/v4/ on the server (upgrades for other paths are left alone). */
+  attach(server: http.Server): void;
+  close(): Promise<void>;
+};
+
+export async function startGateApi(options: GateApiOptions): Promise<GateApi> {
+  const { db, redis, etcd, names, log } = options;
+  // Rate limits are the process's when it has them (tRPC spends from the same budgets).
+  const ownRateLimits = options.rateLimits
+    ? null
+    : new RateLimits({ redis, etcd, names, log: log.child({ part: "rate-limits" }) });
+  await ownRateLimits?.start();
+  const rateLimits = options.rateLimits ?? ownRateLimits;
+  if (!rateLimits) throw new Error("no rate limits");
+  const settled = new SettledOrders({ redis, names, log });
+  await settled.start();
+  const markets = new MarketDirectory(db, options.marketConfig);
+  const trading = options.trading ?? new TradingService({ db, names, halts: options.marketConfig });
+  const authenticator = new ApiKeyAuthenticator({
+    db,
+    serverKey: apiKeySealingKey(options.serverKey),
+    replay: new SignatureReplayGuard({ redis, names }),
+    log,
+  });
+  const address = (req: http.IncomingMessage) => clientAddress(req, options.trustedProxies);
+  const services = {
+    db,
+    redis,
+    names,
+    trading,
+    markets,
+    settled,
+    log,
+    cancelWaitMs: options.cancelWaitMs ?? 2_000,
+  };
+  const rest = new GateRestApi({
+    services,
+    authenticator,
+    rateLimits,
+    log,
+    clientAddress: address,
+  });
+  const websocket = new GateWebSocketServer({
+    services,
+    authenticator,
+    rateLimits,
+    log: log.child({ part: "ws" }),
+    clientAddress: address,
+  });
+  return {
+    rest,
+    attach: (server) => websocket.attach(server),
+    async close() {
+      await websocket.close();
+      await settled.stop();
+      await ownRateLimits?.stop();
+    },
+  };
+}

@@ -1,0 +1,169 @@
+// gate.io's own Node SDK (`gate-api`), unchanged, pointed at spotx's base URL: list pairs →
+// ticker → order book → balances → place → get → trade → my trades → cancel, with a worker
+// really matching and settling. The wire-compatibility promise, checked by gate.io's code.
+import { ApiClient, Order, SpotApi } from "gate-api";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type GateExchange, type GateKey, startGateExchange, waitFor } from "./gate-exchange";
+
+let gx: GateExchange;
+let seller: GateKey;
+let buyer: GateKey;
+
+/** The SDK's client for a key, as a trading program would build it — only the base URL changed. */
+function spotApi(key: GateKey | null): SpotApi {
+  const client = new ApiClient(gx.baseUrl);
+  if (key) client.setApiKeySecret(key.key, key.secret);
+  return new SpotApi(client);
+}
+
+beforeAll(async () => {
+  gx = await startGateExchange();
+  seller = await gx.trader({ funds: { BTC: 100_000_000n } });
+  buyer = await gx.trader({ funds: { USDT: 1_000_000_000n } });
+});
+afterAll(async () => {
+  await gx?.stop();
+});
+
+function order(fields: Partial<Order>): Order {
+  return Object.assign(new Order(), fields);
+}
+
+describe("gate.io's Node SDK against spotx", () => {
+  it("lists pairs, reads a ticker, the book and balances, places, gets, trades and cancels", async () => {
+    const publicApi = spotApi(null);
+    const pairs = await publicApi.listCurrencyPairs();
+    expect(pairs.response.status).toBe(200);
+    const btc = pairs.body.find((p) => p.id === "BTC_USDT");
+    expect(btc).toMatchObject({
+      base: "BTC",
+      quote: "USDT",
+      precision: 2,
+      amountPrecision: 4,
+      tradeStatus: "tradable",
+    });
+
+    const tickers = await publicApi.listTickers({ currencyPair: "BTC_USDT" });
+    expect(tickers.body).toHaveLength(1);
+    expect(tickers.body[0]?.currencyPair).toBe("BTC_USDT");
+
+    const sellerApi = spotApi(seller);
+    const buyerApi = spotApi(buyer);
+    const accounts = await sellerApi.listSpotAccounts({});
+    expect(accounts.body.map((a) => [a.currency, a.available, a.locked])).toEqual([
+      ["BTC", "1", "0"],
+    ]);
+
+    const placed = await sellerApi.createOrder(
+      order({
+        currencyPair: "BTC_USDT",
+        type: Order.Type.Limit,
+        account: "spot",
+        side: Order.Side.Sell,
+        amount: "0.02",
+        price: "30000",
+        timeInForce: Order.TimeInForce.Gtc,
+        text: "t-sdk-sell",
+      }),
+    );
+    expect(placed.response.status).toBe(201);
+    const sellId = placed.body.id ?? "";
+    expect(placed.body).toMatchObject({
+      status: "open",
+      side: "sell",
+      amount: "0.02",
+      price: "30000",
+      text: "t-sdk-sell",
+    });
+
+    await waitFor(
+      async () => {
+        const book = await publicApi.listOrderBook("BTC_USDT", { limit: 10, withId: true });
+        return (book.body.asks?.length ?? 0) > 0 && book.body;
+      },
+      { what: "the sell in the SDK's order book" },
+    ).then((book) => {
+      expect(book.asks).toEqual([["30000", "0.02"]]);
+      expect(typeof book.id).toBe("number");
+      expect(typeof book.current).toBe("number");
+    });
+
+    const got = await sellerApi.getOrder(sellId, "BTC_USDT", {});
+    expect(got.body).toMatchObject({ id: sellId, status: "open", left: "0.02" });
+    const byText = await sellerApi.getOrder("t-sdk-sell", "BTC_USDT", {});
+    expect(byText.body.id).toBe(sellId);
+
+    // A market buy of 150 USDT takes half of it.
+    const buy = await buyerApi.createOrder(
+      order({
+        currencyPair: "BTC_USDT",
+        type: Order.Type.Market,
+        side: Order.Side.Buy,
+        amount: "150",
+        timeInForce: Order.TimeInForce.Ioc,
+      }),
+    );
+    expect(buy.response.status).toBe(201);
+    const filled = await waitFor(
+      async () => {
+        const o = await buyerApi.getOrder(buy.body.id ?? "", "BTC_USDT", {});
+        return o.body.status === Order.Status.Closed && o.body;
+      },
+      { what: "the market buy to fill" },
+    );
+    // The SDK's clients derive the base amount bought from avg_deal_price.
+    expect(filled).toMatchObject({
+      filledTotal: "150",
+      avgDealPrice: "30000",
+      filledAmount: "0.005",
+      finishAs: "filled",
+    });
+
+    const trades = await sellerApi.listMyTrades({ currencyPair: "BTC_USDT", orderId: sellId });
+    expect(trades.body).toHaveLength(1);
+    expect(trades.body[0]).toMatchObject({
+      side: "sell",
+      role: "maker",
+      amount: "0.005",
+      price: "30000",
+      orderId: sellId,
+      fee: "0.15",
+      feeCurrency: "USDT",
+    });
+
+    const open = await sellerApi.listOrders("BTC_USDT", "open", {});
+    expect(open.body.map((o) => [o.id, o.left])).toEqual([[sellId, "0.015"]]);
+
+    const cancelled = await sellerApi.cancelOrder(sellId, "BTC_USDT", {});
+    expect(cancelled.body).toMatchObject({
+      id: sellId,
+      status: "cancelled",
+      finishAs: "cancelled",
+      left: "0.015",
+      filledAmount: "0.005",
+    });
+
+    const after = await sellerApi.listSpotAccounts({ currency: "BTC" });
+    expect(after.body).toEqual([
+      expect.objectContaining({ currency: "BTC", available: "0.995", locked: "0" }),
+    ]);
+  });
+
+  it("surfaces spotx's refusals as gate.io's labels", async () => {
+    const failure = await spotApi(buyer)
+      .createOrder(
+        order({
+          currencyPair: "BTC_USDT",
+          side: Order.Side.Buy,
+          amount: "0.01",
+          price: "30000.001",
+        }),
+      )
+      .then(
+        () => null,
+        (error: { response?: { status: number; data: { label: string } } }) => error.response,
+      );
+    expect(failure?.status).toBe(400);
+    expect(failure?.data.label).toBe("INVALID_PRECISION");
+  });
+});

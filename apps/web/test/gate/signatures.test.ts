@@ -1,0 +1,303 @@
+// Signed requests as GATE_API.md defines them: a known key, secret and request give a known
+// SIGN — the same one gate.io's own SDK computes — and every way a request can be wrong is
+// refused with its label: wrong secret, altered body or query, a skewed clock, a replay, a
+// revoked key, a read-only key placing an order, a frozen user trading, an address outside the
+// key's allowlist, missing headers.
+import { EMPTY_BODY_HASH, signaturePayload, signChannel, signRequest } from "@spotx/api/gate";
+import { revokeApiKey, schema } from "@spotx/db";
+import { eq, sql } from "drizzle-orm";
+import { GateApiV4Auth } from "gate-api";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import {
+  type Answer,
+  freezeUser,
+  type GateExchange,
+  type GateKey,
+  SignedClient,
+  startGateExchange,
+} from "./gate-exchange";
+
+describe("the signature (vectors)", () => {
+  const secret = "5f6ce7f69bb2a6e0c2ee03b3a1a7de0ee02eb0fe7ef98c8ea27f23f1b1a7b1d3";
+  const order =
+    '{"currency_pair":"BTC_USDT","type":"limit","account":"spot","side":"buy","amount":"0.01","price":"30000","text":"t-abc","time_in_force":"gtc"}';
+
+  it("hashes an empty body as SHA-512 of the empty string", () => {
+    expect(EMPTY_BODY_HASH.startsWith("cf83e1357eefb8bd")).toBe(true);
+  });
+
+  it("gives the known SIGN for a known request", () => {
+    const request = {
+      method: "POST",
+      path: "/api/v4/spot/orders",
+      query: "",
+      body: order,
+      timestamp: "1700000000",
+    };
+    expect(signaturePayload(request).split("\n").slice(0, 3)).toEqual([
+      "POST",
+      "/api/v4/spot/orders",
+      "",
+    ]);
+    // Computed independently (Python's hmac/hashlib) from GATE_API.md's formula.
+    expect(signRequest(secret, request)).toBe(
+      "9b10d536d4ee7af751c0805fb22979df04c78536a517d28293e5f9aa81b9fe97ed2e0adffae9547f3c72e52b09842d1e506623c3ea85540eb2e82a65b9794f73",
+    );
+  });
+
+  it("is what gate.io's own SDK signs, for a body and for a query", () => {
+    vi.useFakeTimers({ toFake: ["Date"] });
+    vi.setSystemTime(1_700_000_000_123);
+    try {
+      const auth = new GateApiV4Auth();
+      auth.key = "k";
+      auth.secret = secret;
+      const post = auth.applyToRequest({
+        method: "POST",
+        url: "http://h/api/v4/spot/orders",
+        headers: {},
+        data: order,
+        params: {},
+      });
+      const get = auth.applyToRequest({
+        method: "GET",
+        url: "http://h/api/v4/spot/orders",
+        headers: {},
+        params: { currency_pair: "BTC_USDT", status: "open" },
+      });
+      // The SDK's Timestamp has milliseconds: it is signed as sent.
+      expect(post.headers?.Timestamp).toBe("1700000000.123");
+      expect(post.headers?.SIGN).toBe(
+        signRequest(secret, {
+          method: "POST",
+          path: "/api/v4/spot/orders",
+          query: "",
+          body: order,
+          timestamp: "1700000000.123",
+        }),
+      );
+      expect(get.headers?.SIGN).toBe(
+        signRequest(secret, {
+          method: "GET",
+          path: "/api/v4/spot/orders",
+          query: "currency_pair=BTC_USDT&status=open",
+          body: "",
+          timestamp: "1700000000.123",
+        }),
+      );
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it("signs WebSocket channels over channel, event and time", () => {
+    expect(signChannel(secret, "spot.orders", "subscribe", 1700000000)).toBe(
+      "ce47e4245253953bba835b7252284a04c04092a9e08e05c7f8c2adad341bd27ba05ad32604d30794dd7f6d9ab95a88e58c7e7e34bb2a23628578c98656a4b3e7",
+    );
+    expect(signChannel(secret, "spot.orders", "subscribe", 1700000000)).not.toBe(
+      signChannel(secret, "spot.orders", "subscribe", 1700000001),
+    );
+  });
+});
+
+let gx: GateExchange;
+let trader: GateKey;
+beforeAll(async () => {
+  // No worker: nothing here needs an order to trade.
+  // (Without a worker no cancel is ever settled: DELETE waits only briefly.)
+  gx = await startGateExchange({ worker: false, cancelWaitMs: 200 });
+  trader = await gx.trader({ funds: { USDT: 1_000_000_000n, BTC: 100_000_000n } });
+});
+afterAll(async () => {
+  await gx?.stop();
+});
+
+const order = { currency_pair: "BTC_USDT", side: "buy", amount: "0.01", price: "20000" };
+
+function expectRefusal(answer: Answer, status: number, label: string) {
+  expect({ status: answer.status, label: (answer.body as { label?: string })?.label }).toEqual({
+    status,
+    label,
+  });
+  // Nothing internal in a refusal: a label and a sentence.
+  expect(Object.keys(answer.body as object).sort()).toEqual(["label", "message"]);
+}
+
+async function orderCount(userId: bigint) {
+  const rows = await gx.db.select().from(schema.orders).where(eq(schema.orders.userId, userId));
+  return rows.length;
+}
+
+describe("signed requests", () => {
+  it("are accepted when signed right, and record the key's use once", async () => {
+    const client = new SignedClient(gx.baseUrl, trader);
+    const answer = await client.get("/spot/accounts");
+    expect(answer.status).toBe(200);
+    const [key] = await gx.db
+      .select()
+      .from(schema.apiKeys)
+      .where(eq(schema.apiKeys.key, trader.key));
+    expect(key?.lastUsedAt).toBeInstanceOf(Date);
+  });
+
+  it("refuse a wrong secret, an altered body and an altered query with INVALID_SIGNATURE", async () => {
+    const wrong = new SignedClient(gx.baseUrl, { key: trader.key, secret: "0".repeat(64) });
+    expectRefusal(await wrong.get("/spot/accounts"), 401, "INVALID_SIGNATURE");
+
+    const client = new SignedClient(gx.baseUrl, trader);
+    const body = JSON.stringify(order);
+    const signed = await signedHeaders("POST", "/api/v4/spot/orders", "", body);
+    const altered = await fetch(`${gx.url}/api/v4/spot/orders`, {
+      method: "POST",
+      headers: { ...signed, "Content-Type": "application/json" },
+      body: body.replace("0.01", "0.02"),
+    });
+    expectRefusal(await asAnswer(altered), 401, "INVALID_SIGNATURE");
+
+    const query = await signedHeaders("GET", "/api/v4/spot/accounts", "currency=BTC", "");
+    const otherQuery = await fetch(`${gx.url}/api/v4/spot/accounts?currency=USDT`, {
+      headers: query,
+    });
+    expectRefusal(await asAnswer(otherQuery), 401, "INVALID_SIGNATURE");
+    // The same query reordered is another query: signed over the raw string, as sent.
+    const ordered = await signedHeaders(
+      "GET",
+      "/api/v4/spot/orders",
+      "currency_pair=BTC_USDT&status=open",
+      "",
+    );
+    const reordered = await fetch(
+      `${gx.url}/api/v4/spot/orders?status=open&currency_pair=BTC_USDT`,
+      {
+        headers: ordered,
+      },
+    );
+    expectRefusal(await asAnswer(reordered), 401, "INVALID_SIGNATURE");
+    expect(await orderCount(trader.userId)).toBe(0);
+    expect((await client.get("/spot/orders", "currency_pair=BTC_USDT&status=open")).status).toBe(
+      200,
+    );
+  });
+
+  it("refuse a Timestamp more than 60 s away with REQUEST_EXPIRED", async () => {
+    const behind = new SignedClient(gx.baseUrl, trader, () => Date.now() - 61_000);
+    expectRefusal(await behind.get("/spot/accounts"), 401, "REQUEST_EXPIRED");
+    const ahead = new SignedClient(gx.baseUrl, trader, () => Date.now() + 61_000);
+    expectRefusal(await ahead.get("/spot/accounts"), 401, "REQUEST_EXPIRED");
+    const close = new SignedClient(gx.baseUrl, trader, () => Date.now() - 50_000);
+    expect((await close.get("/spot/accounts")).status).toBe(200);
+  });
+
+  it("refuse the same signed order a second time (replay); a read may repeat", async () => {
+    const body = JSON.stringify({ ...order, price: "21000", text: "t-replayed" });
+    const headers = {
+      ...(await signedHeaders("POST", "/api/v4/spot/orders", "", body)),
+      "Content-Type": "application/json",
+    };
+    const first = await fetch(`${gx.url}/api/v4/spot/orders`, { method: "POST", headers, body });
+    expect(first.status).toBe(201);
+    const again = await fetch(`${gx.url}/api/v4/spot/orders`, { method: "POST", headers, body });
+    expectRefusal(await asAnswer(again), 401, "REQUEST_EXPIRED");
+    const cancel = await signedHeaders(
+      "DELETE",
+      "/api/v4/spot/orders",
+      "currency_pair=BTC_USDT",
+      "",
+    );
+    // The same cancel again is refused before it reaches the engine.
+    const url = `${gx.url}/api/v4/spot/orders?currency_pair=BTC_USDT`;
+    expect((await fetch(url, { method: "DELETE", headers: cancel })).status).toBe(200);
+    const replayed = await fetch(url, { method: "DELETE", headers: cancel });
+    expectRefusal(await asAnswer(replayed), 401, "REQUEST_EXPIRED");
+    const read = await signedHeaders("GET", "/api/v4/spot/accounts", "", "");
+    for (let i = 0; i < 2; i++) {
+      expect((await fetch(`${gx.url}/api/v4/spot/accounts`, { headers: read })).status).toBe(200);
+    }
+  });
+
+  it("refuse a missing header with MISSING_REQUIRED_HEADER and an unknown key with INVALID_KEY", async () => {
+    const bare = await fetch(`${gx.url}/api/v4/spot/accounts`);
+    expectRefusal(await asAnswer(bare), 401, "MISSING_REQUIRED_HEADER");
+    const headers = await signedHeaders("GET", "/api/v4/spot/accounts", "", "");
+    const noSign = await fetch(`${gx.url}/api/v4/spot/accounts`, {
+      headers: { KEY: headers.KEY, Timestamp: headers.Timestamp },
+    });
+    expectRefusal(await asAnswer(noSign), 401, "MISSING_REQUIRED_HEADER");
+    const unknown = new SignedClient(gx.baseUrl, { key: "f".repeat(32), secret: trader.secret });
+    expectRefusal(await unknown.get("/spot/accounts"), 401, "INVALID_KEY");
+  });
+
+  it("refuse a revoked key with INVALID_KEY", async () => {
+    const owner = await gx.trader();
+    const client = new SignedClient(gx.baseUrl, owner);
+    expect((await client.get("/spot/accounts")).status).toBe(200);
+    expect(await revokeApiKey(gx.db, owner.userId, owner.key)).toBe(true);
+    expectRefusal(await client.get("/spot/accounts"), 401, "INVALID_KEY");
+  });
+
+  it("refuse a read-only key placing or cancelling an order with FORBIDDEN; it still reads", async () => {
+    const reader = await gx.trader({ permissions: ["read"], funds: { USDT: 1_000_000_000n } });
+    const client = new SignedClient(gx.baseUrl, reader);
+    expectRefusal(await client.post("/spot/orders", order), 403, "FORBIDDEN");
+    expectRefusal(await client.delete("/spot/orders", "currency_pair=BTC_USDT"), 403, "FORBIDDEN");
+    expect((await client.get("/spot/accounts")).status).toBe(200);
+    expect(await orderCount(reader.userId)).toBe(0);
+  });
+
+  it("refuse a frozen user's orders with FORBIDDEN; they still read", async () => {
+    const frozen = await gx.trader({ funds: { USDT: 1_000_000_000n } });
+    await freezeUser(gx.db, frozen.userId);
+    const client = new SignedClient(gx.baseUrl, frozen);
+    expectRefusal(await client.post("/spot/orders", order), 403, "FORBIDDEN");
+    expect((await client.get("/spot/accounts")).status).toBe(200);
+    expect(await orderCount(frozen.userId)).toBe(0);
+  });
+
+  it("refuse a request from outside the key's allowlist with FORBIDDEN", async () => {
+    const elsewhere = await gx.trader({ ipAllowlist: ["10.1.2.0/24", "2001:db8::1"] });
+    expectRefusal(
+      await new SignedClient(gx.baseUrl, elsewhere).get("/spot/accounts"),
+      403,
+      "FORBIDDEN",
+    );
+    const here = await gx.trader({ ipAllowlist: ["10.1.2.0/24", "127.0.0.0/8"] });
+    expect((await new SignedClient(gx.baseUrl, here).get("/spot/accounts")).status).toBe(200);
+    const exact = await gx.trader({ ipAllowlist: ["127.0.0.1"] });
+    expect((await new SignedClient(gx.baseUrl, exact).get("/spot/accounts")).status).toBe(200);
+  });
+});
+
+describe("an unsettled cancel", () => {
+  it("answers after the wait with the order as it stands: still open, the cancel queued", async () => {
+    const owner = await gx.trader({ funds: { USDT: 1_000_000_000n } });
+    const client = new SignedClient(gx.baseUrl, owner);
+    const placed = await client.post("/spot/orders", { ...order, text: "t-unsettled" });
+    expect(placed.status).toBe(201);
+    const started = Date.now();
+    const answer = await client.delete("/spot/orders/t-unsettled", "currency_pair=BTC_USDT");
+    // No worker runs here: the engine never sees the cancel, so the wait (200 ms) runs out.
+    expect(Date.now() - started).toBeGreaterThanOrEqual(190);
+    expect(answer.status).toBe(200);
+    expect(answer.body).toMatchObject({ text: "t-unsettled", status: "open", finish_as: "open" });
+    const id = (answer.body as { id: string }).id;
+    const queued = await gx.db.execute<{ n: number }>(
+      sql`SELECT count(*)::int AS n FROM outbox
+           WHERE payload->'command'->>'type' = 'cancel' AND payload->'command'->>'orderId' = ${id}`,
+    );
+    expect(queued.rows[0]?.n).toBe(1);
+  });
+});
+
+async function signedHeaders(method: string, path: string, query: string, body: string) {
+  const timestamp = String(Math.floor(Date.now() / 1000));
+  return {
+    KEY: trader.key,
+    Timestamp: timestamp,
+    SIGN: signRequest(trader.secret, { method, path, query, body, timestamp }),
+  };
+}
+
+async function asAnswer(response: Response): Promise<Answer> {
+  const text = await response.text();
+  return { status: response.status, headers: response.headers, body: JSON.parse(text), text };
+}
