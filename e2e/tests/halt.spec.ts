@@ -1,0 +1,67 @@
+// An operator halts a market through the admin API (admin.markets.halt, as the seeded
+// operator): within 2 s the trader's page shows the banner and its order form is disabled,
+// while the trader's open order can still be cancelled; resuming enables the form again.
+import { type APIRequestContext, expect, request, test } from "@playwright/test";
+import { baseURL, demoDeposit, openMarket, placeLimitOrder, signUp } from "./trader";
+
+async function operator(): Promise<APIRequestContext> {
+  const api = await request.newContext({
+    baseURL: baseURL(),
+    extraHTTPHeaders: { "x-spotx-csrf": "1" },
+  });
+  const login = await api.post("/api/trpc/auth.logIn", {
+    data: { json: { email: "operator@spotx.dev", password: "operator-demo" } },
+  });
+  expect(login.status()).toBe(200);
+  return api;
+}
+
+async function adminCall(api: APIRequestContext, procedure: "halt" | "resume", reason: string) {
+  const answer = await api.post(`/api/trpc/admin.markets.${procedure}`, {
+    data: { json: { symbol: "BTC_USDT", reason } },
+  });
+  expect(answer.status(), await answer.text()).toBe(200);
+}
+
+test("a halt disables the form within 2 s, cancels still work, and a resume enables it", async ({
+  page,
+}) => {
+  test.setTimeout(60_000);
+  const api = await operator();
+  await signUp(page, "halted");
+  await demoDeposit(page, "USDT", "1000");
+  await openMarket(page, "BTC_USDT");
+  await placeLimitOrder(page, {
+    side: "Buy",
+    base: "BTC",
+    quote: "USDT",
+    price: "29000",
+    amount: "0.001",
+  });
+  const open = page.getByTestId("open-orders").getByTestId("open-order");
+  await expect(open).toHaveCount(1);
+  const submit = page.getByTestId("place-order");
+  await expect(submit).toBeEnabled();
+
+  try {
+    await adminCall(api, "halt", "e2e: maintenance");
+    await expect(page.getByTestId("halt-banner")).toContainText("BTC/USDT is halted", {
+      timeout: 2_000,
+    });
+    await expect(page.getByTestId("halt-banner")).toContainText("e2e: maintenance");
+    await expect(submit).toBeDisabled({ timeout: 2_000 });
+    await expect(page.getByTestId("order-form").getByLabel("Price (USDT)")).toBeDisabled();
+
+    // Existing orders stay cancellable.
+    await open
+      .first()
+      .getByRole("button", { name: /Cancel order/ })
+      .click();
+    await expect(open).toHaveCount(0);
+  } finally {
+    await adminCall(api, "resume", "e2e: done");
+  }
+  await expect(page.getByTestId("halt-banner")).toBeHidden({ timeout: 2_000 });
+  await expect(submit).toBeEnabled({ timeout: 2_000 });
+  await api.dispose();
+});
