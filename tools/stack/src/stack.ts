@@ -6,7 +6,7 @@ import { dataDir, logFile } from "./paths";
 import { isPortFree, lastLines, ourPid, portOwner, stopProcess } from "./process";
 import { etcdEndpoint, etcdServer } from "./servers/etcd";
 import { kafkaBroker, kafkaServer } from "./servers/kafka";
-import { postgresServer, postgresUrl } from "./servers/postgres";
+import { postgresOwnerUrl, postgresServer, postgresUrl } from "./servers/postgres";
 import { redisServer, redisUrl } from "./servers/redis";
 import type { StackServer } from "./servers/types";
 import { aptInstall, assertDiskSpace, StackError } from "./system";
@@ -21,11 +21,20 @@ export const servers: readonly StackServer[] = [
 /** The addresses the apps should use: the environment's where set, else our own servers'. */
 export function stackEnv(env: NodeJS.ProcessEnv = process.env) {
   return {
+    // The app role: the apps never get the owner's credentials.
     DATABASE_URL: env.DATABASE_URL || postgresUrl(),
     REDIS_URL: env.REDIS_URL || redisUrl(),
     ETCD_ENDPOINTS: env.ETCD_ENDPOINTS || etcdEndpoint(),
     KAFKA_BROKERS: env.KAFKA_BROKERS || kafkaBroker(),
   };
+}
+
+/**
+ * What migrations run as: DATABASE_OWNER_URL, else DATABASE_URL when the user named a database
+ * (one role does both), else our own server's owner role.
+ */
+export function migrationDatabaseUrl(env: NodeJS.ProcessEnv = process.env): string {
+  return env.DATABASE_OWNER_URL || env.DATABASE_URL || postgresOwnerUrl();
 }
 
 const external = (server: StackServer) => process.env[server.envVar] || undefined;
@@ -74,13 +83,14 @@ async function upOne(server: StackServer): Promise<string> {
   const running = ourPid(server.name);
   if (running !== undefined) {
     const result = await waitReady(server, Date.now() + server.readyTimeoutMs);
+    await server.afterReady?.();
     return `${pad(server.name, 9)} already running  127.0.0.1:${port}  pid ${running}  ${result.ok ? (result.detail ?? "") : ""}`;
   }
 
   assertDiskSpace(server.name, dataDir, 512);
   await server.prepare();
   for (const p of server.ports) {
-    if (!(await isPortFree(p))) {
+    if (!(await portFreesSoon(p))) {
       const owner = portOwner(p);
       throw new StackError(
         server.name,
@@ -92,6 +102,19 @@ async function upOne(server: StackServer): Promise<string> {
   const result = await waitReady(server, Date.now() + server.readyTimeoutMs);
   await server.afterReady?.();
   return `${pad(server.name, 9)} ready  127.0.0.1:${port}  pid ${pid}  in ${seconds(Date.now() - started)}  ${result.ok ? (result.detail ?? "") : ""}`;
+}
+
+/**
+ * Whether a port is free, allowing a server that was just killed a moment to finish dying: its
+ * pid is gone from /proc a little before the kernel has closed its listening socket.
+ */
+async function portFreesSoon(port: number, graceMs = 3_000): Promise<boolean> {
+  const deadline = Date.now() + graceMs;
+  for (;;) {
+    if (await isPortFree(port)) return true;
+    if (Date.now() > deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }
 
 /** Installs what is missing, then starts every server that is not up, in parallel. */

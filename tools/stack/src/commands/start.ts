@@ -1,15 +1,17 @@
 // `npm start`: the stack, migrations, demo data, a production build, then the web and worker
-// processes in the foreground. Ctrl-C stops the apps; the stack keeps running.
+// processes in the foreground — and the demo market maker (apps/market-maker) trading through
+// the gate.io API, unless MARKET_MAKER=off. Ctrl-C stops the apps; the stack keeps running.
 import { type ChildProcess, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { createDatabase, migrateDatabase, seedDemo } from "@spotx/db";
 import { parseEnv, platformEnvSchema } from "@spotx/platform";
 import { createPostgresPool } from "@spotx/platform/postgres";
 import { z } from "zod";
-import { logDir, repoRoot } from "../paths";
+import { dataDir, logDir, repoRoot } from "../paths";
 import { isPortFree, lastLines, portOwner } from "../process";
-import { stackEnv, up } from "../stack";
+import { migrationDatabaseUrl, stackEnv, up } from "../stack";
 import { StackError } from "../system";
 import { failureTail, quietToolsEnv, runCommand } from "./run";
 
@@ -19,7 +21,8 @@ const since = (started: number) => `${((Date.now() - started) / 1000).toFixed(1)
 async function prepare(env: ReturnType<typeof stackEnv>) {
   let started = Date.now();
   step("applying database migrations");
-  await migrateDatabase(env.DATABASE_URL);
+  // As the owner role; the app role (DATABASE_URL, what web and worker use) gets its grants.
+  await migrateDatabase(migrationDatabaseUrl(), { appUrl: env.DATABASE_URL });
   console.log(`  migrations applied in ${since(started)}`);
 
   started = Date.now();
@@ -38,9 +41,11 @@ async function prepare(env: ReturnType<typeof stackEnv>) {
   }
 }
 
-async function build() {
+async function build(withMarketMaker: boolean) {
   const started = Date.now();
-  step("building web and worker (turbo, cached between runs)");
+  step(
+    `building web, worker${withMarketMaker ? " and market maker" : ""} (turbo, cached between runs)`,
+  );
   const result = await runCommand(
     "build",
     "npx",
@@ -50,6 +55,7 @@ async function build() {
       "build",
       "--filter=@spotx/web",
       "--filter=@spotx/worker",
+      ...(withMarketMaker ? ["--filter=@spotx/market-maker"] : []),
       "--output-logs=errors-only",
     ],
     { env: { NODE_ENV: "production" } },
@@ -63,7 +69,38 @@ async function build() {
   console.log(`  built in ${since(started)}`);
 }
 
-function startApp(name: "web" | "worker", script: string, env: NodeJS.ProcessEnv): ChildProcess {
+/**
+ * The server's secret key for web and worker: SPOTX_SECRET_KEY when the user set it, else the
+ * one in .data/secret-key, generated (random, mode 600) on the first start. A reset deletes
+ * it with the rest of the data, and the tokens signed with it stop being valid.
+ */
+function serverSecretKey(given: string | undefined): string {
+  if (given) return given;
+  const file = path.join(dataDir, "secret-key");
+  if (fs.existsSync(file)) {
+    const stored = fs.readFileSync(file, "utf8").trim();
+    if (!/^[0-9a-f]{64}$/i.test(stored)) {
+      throw new StackError(
+        "secret key",
+        `${path.relative(process.cwd(), file)} is not 64 hex characters; delete it to have a new one generated`,
+      );
+    }
+    return stored;
+  }
+  const key = randomBytes(32).toString("hex");
+  fs.mkdirSync(dataDir, { recursive: true });
+  fs.writeFileSync(file, `${key}\n`, { mode: 0o600, flag: "wx" });
+  console.log(
+    `  generated the server secret key into ${path.relative(process.cwd(), file)} (mode 600); set SPOTX_SECRET_KEY to use your own`,
+  );
+  return key;
+}
+
+function startApp(
+  name: "web" | "worker" | "market-maker",
+  script: string,
+  env: NodeJS.ProcessEnv,
+): ChildProcess {
   fs.mkdirSync(logDir, { recursive: true });
   const logFile = path.join(logDir, `${name}.log`);
   const log = fs.openSync(logFile, "a");
@@ -105,19 +142,22 @@ function waitForLine(
 export async function start(): Promise<void> {
   const startedAll = Date.now();
   // Fail at once, naming the variable, on a malformed setting.
-  parseEnv(platformEnvSchema);
-  const { WEB_PORT, WORKER_PORT } = parseEnv(
+  const platform = parseEnv(platformEnvSchema);
+  const { WEB_PORT, WORKER_PORT, MARKET_MAKER } = parseEnv(
     z.object({
       WEB_PORT: z.coerce.number().int().min(1).max(65535).default(3000),
       WORKER_PORT: z.coerce.number().int().min(1).max(65535).default(3001),
+      /** The demo market maker: on by default, so the markets move; off for a quiet exchange. */
+      MARKET_MAKER: z.enum(["on", "off"]).default("on"),
     }),
   );
+  const withMarketMaker = MARKET_MAKER === "on";
 
   step("starting the stack (PostgreSQL, Redis, etcd, Kafka)");
   await up((line) => console.log(line));
   const env = stackEnv();
   await prepare(env);
-  await build();
+  await build(withMarketMaker);
 
   for (const [name, port, variable] of [
     ["web", WEB_PORT, "WEB_PORT"],
@@ -133,28 +173,33 @@ export async function start(): Promise<void> {
   }
 
   step("starting worker and web");
-  const appEnv = { ...env, WEB_PORT: String(WEB_PORT), WORKER_PORT: String(WORKER_PORT) };
+  const appEnv = {
+    ...env,
+    WEB_PORT: String(WEB_PORT),
+    WORKER_PORT: String(WORKER_PORT),
+    SPOTX_SECRET_KEY: serverSecretKey(platform.SPOTX_SECRET_KEY),
+  };
   const worker = startApp("worker", path.join(repoRoot, "apps/worker/dist/main.js"), appEnv);
   const web = startApp("web", path.join(repoRoot, "apps/web/dist/server.js"), appEnv);
   const children = [worker, web];
+  // Stopped first, while the web server still answers, so it can cancel its quotes.
+  let marketMaker: ChildProcess | null = null;
 
   let stopping = false;
+  const stop = (child: ChildProcess) =>
+    new Promise<void>((resolve) => {
+      if (child.exitCode !== null || child.signalCode !== null) return resolve();
+      child.once("exit", () => resolve());
+      child.kill("SIGTERM");
+      setTimeout(() => child.kill("SIGKILL"), 10_000).unref();
+    });
   const stopAll = async (code: number) => {
     if (stopping) return;
     stopping = true;
-    await Promise.all(
-      children.map(
-        (child) =>
-          new Promise<void>((resolve) => {
-            if (child.exitCode !== null || child.signalCode !== null) return resolve();
-            child.once("exit", () => resolve());
-            child.kill("SIGTERM");
-            setTimeout(() => child.kill("SIGKILL"), 10_000).unref();
-          }),
-      ),
-    );
+    if (marketMaker) await stop(marketMaker);
+    await Promise.all(children.map(stop));
     console.log(
-      "• web and worker stopped; the stack keeps running (npm run stack -- down stops it)",
+      `• ${marketMaker ? "market maker, " : ""}web and worker stopped; the stack keeps running (npm run stack -- down stops it)`,
     );
     process.exit(code);
   };
@@ -166,11 +211,37 @@ export async function start(): Promise<void> {
       waitForLine(web, /listening on (http:\/\/\S+)/, 60_000),
       waitForLine(worker, /"worker started"/, 60_000),
     ]);
+    if (withMarketMaker) {
+      // A trading program like any other: it needs the web server's API, so it starts last.
+      // Its failure is reported, not fatal: the exchange runs without it.
+      const maker = startApp(
+        "market-maker",
+        path.join(repoRoot, "apps/market-maker/dist/main.js"),
+        { ...appEnv, MARKET_MAKER_API_URL: `http://127.0.0.1:${WEB_PORT}/api/v4` },
+      );
+      marketMaker = maker;
+      maker.once("exit", (code, signal) => {
+        if (stopping) return;
+        console.error(
+          `✗ market maker exited (${signal ?? code}); the exchange runs on without it. Last log lines:\n${lastLines(path.join(logDir, "market-maker.log"), 10)}`,
+        );
+      });
+      try {
+        const [quoting] = await waitForLine(maker, /market maker quoting (.*) through/, 60_000);
+        console.log(
+          `  ${quoting.replace(/ through.*/, "")} (MARKET_MAKER=off to leave the markets quiet)`,
+        );
+      } catch (error) {
+        console.error(
+          `✗ market maker: ${error instanceof Error ? error.message : String(error)} — the exchange runs without it; see ${path.relative(process.cwd(), logDir)}/market-maker.log`,
+        );
+      }
+    }
     console.log(`\nspotx is running at ${match[1]}  (ready in ${since(startedAll)})`);
     console.log(
       `  worker: http://localhost:${WORKER_PORT}/health   logs: ${path.relative(process.cwd(), logDir)}/{web,worker}.log`,
     );
-    console.log("  Ctrl-C stops web and worker.");
+    console.log("  Ctrl-C stops web and worker (and the market maker).");
   } catch (error) {
     const failed = web.exitCode !== null ? "web" : "worker";
     console.error(

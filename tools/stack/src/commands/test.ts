@@ -9,6 +9,8 @@ import { aptInstall, StackError } from "../system";
 import { failureTail, quietToolsEnv, runCommand } from "./run";
 
 const CHROMIUM = "/usr/bin/chromium";
+/** Checks deploy/prometheus (Debian's prometheus package ships it). */
+const PROMTOOL = "/usr/bin/promtool";
 const resultsDir = path.join(repoRoot, ".test-results");
 
 type SuiteResult = {
@@ -134,6 +136,7 @@ async function runStaticChecks(): Promise<SuiteResult> {
 export async function test(): Promise<number> {
   const started = Date.now();
   if (!fs.existsSync(CHROMIUM)) aptInstall("chromium", ["chromium"]);
+  if (!fs.existsSync(PROMTOOL)) aptInstall("promtool", ["prometheus"]);
 
   console.log("• starting the stack (PostgreSQL, Redis, etcd, Kafka)");
   await up((line) => console.log(line));

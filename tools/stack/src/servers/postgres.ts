@@ -17,11 +17,33 @@ import {
 import type { StackServer } from "./types";
 
 export const POSTGRES_PORT = 55432;
+/** The cluster's superuser (initdb): the stack creates roles and databases with it, nothing else. */
 export const POSTGRES_USER = "spotx";
 export const POSTGRES_PASSWORD = "spotx";
 export const POSTGRES_DATABASE = "spotx";
+
+/**
+ * The two roles spotx runs as. The owner runs migrations and owns every table; the app role is
+ * what web and worker connect with, holding only the grants a migration gives it (see
+ * packages/db drizzle/0005_ledger_guards.sql): not a superuser, no DDL, no TRUNCATE, no UPDATE
+ * or DELETE on append-only tables, so it cannot switch triggers off or rewrite the ledger.
+ */
+export const POSTGRES_OWNER_ROLE = "spotx_owner";
+export const POSTGRES_APP_ROLE = "spotx_app";
+// Local-only passwords, like the superuser's: the stack listens on 127.0.0.1 alone.
+const ROLE_PASSWORDS = { [POSTGRES_OWNER_ROLE]: "spotx_owner", [POSTGRES_APP_ROLE]: "spotx_app" };
+
+const url = (user: string, password: string, database: string) =>
+  `postgres://${user}:${password}@127.0.0.1:${POSTGRES_PORT}/${database}`;
+/** What the apps connect with (DATABASE_URL's default): the app role. */
 export const postgresUrl = (database = POSTGRES_DATABASE) =>
-  `postgres://${POSTGRES_USER}:${POSTGRES_PASSWORD}@127.0.0.1:${POSTGRES_PORT}/${database}`;
+  url(POSTGRES_APP_ROLE, ROLE_PASSWORDS[POSTGRES_APP_ROLE], database);
+/** What migrations run as (DATABASE_OWNER_URL's default): the owner role. */
+export const postgresOwnerUrl = (database = POSTGRES_DATABASE) =>
+  url(POSTGRES_OWNER_ROLE, ROLE_PASSWORDS[POSTGRES_OWNER_ROLE], database);
+/** The superuser, for the stack's own administration. */
+export const postgresAdminUrl = (database = "postgres") =>
+  url(POSTGRES_USER, POSTGRES_PASSWORD, database);
 
 const pgData = path.join(dataDir, "pg");
 
@@ -118,19 +140,90 @@ export const postgresServer: StackServer = {
     });
   },
 
-  probe: () => pingPostgres(postgresUrl("postgres")),
+  probe: () => pingPostgres(postgresAdminUrl()),
   probeExternal: (url) => pingPostgres(url),
 
+  // Runs on every `up`, also against a server that was already running: a cluster initialised
+  // before the roles existed (an old .data/pg) gets them, and its database moves to the owner.
   async afterReady() {
-    const client = new pg.Client({ connectionString: postgresUrl("postgres") });
-    await client.connect();
-    try {
-      const exists = await client.query("SELECT 1 FROM pg_database WHERE datname = $1", [
-        POSTGRES_DATABASE,
-      ]);
-      if (exists.rowCount === 0) await client.query(`CREATE DATABASE ${POSTGRES_DATABASE}`);
-    } finally {
-      await client.end();
-    }
+    await provisionRoles(postgresAdminUrl());
   },
 };
+
+/**
+ * Creates the owner and app roles (or resets their attributes and passwords), and makes the
+ * owner own the spotx database and everything in it. Idempotent.
+ */
+export async function provisionRoles(
+  adminUrl: string,
+  database: string = POSTGRES_DATABASE,
+): Promise<void> {
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  try {
+    for (const [role, attributes] of [
+      [POSTGRES_OWNER_ROLE, "LOGIN NOSUPERUSER CREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS"],
+      [POSTGRES_APP_ROLE, "LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS"],
+    ] as const) {
+      const exists = await admin.query("SELECT 1 FROM pg_roles WHERE rolname = $1", [role]);
+      const password = admin.escapeLiteral(ROLE_PASSWORDS[role]);
+      await admin.query(
+        `${exists.rowCount === 0 ? "CREATE" : "ALTER"} ROLE ${role} ${attributes} PASSWORD ${password}`,
+      );
+    }
+    const db = await admin.query<{ owner: string }>(
+      "SELECT pg_get_userbyid(datdba) AS owner FROM pg_database WHERE datname = $1",
+      [database],
+    );
+    const owner = db.rows[0]?.owner;
+    const quoted = admin.escapeIdentifier(database);
+    if (owner === undefined) {
+      await admin.query(`CREATE DATABASE ${quoted} OWNER ${POSTGRES_OWNER_ROLE}`);
+    } else if (owner !== POSTGRES_OWNER_ROLE) {
+      await admin.query(`ALTER DATABASE ${quoted} OWNER TO ${POSTGRES_OWNER_ROLE}`);
+    }
+    // The test template of the single-role days (tests now clone spotx_template_<owner role>).
+    // A drop fails harmlessly while someone still clones from it; a later `up` retries.
+    await admin.query("DROP DATABASE IF EXISTS spotx_template").catch(() => undefined);
+  } finally {
+    await admin.end();
+  }
+  // Objects the superuser created (migrations run before the roles existed) move to the owner.
+  const databaseUrl = new URL(adminUrl);
+  databaseUrl.pathname = `/${database}`;
+  const inDatabase = new pg.Client({ connectionString: databaseUrl.toString() });
+  await inDatabase.connect();
+  try {
+    await inDatabase.query(`
+      DO $$
+      DECLARE
+        r record;
+      BEGIN
+        FOR r IN SELECT nspname FROM pg_namespace
+                  WHERE nspname IN ('public', 'drizzle') AND nspowner = current_user::text::regrole LOOP
+          EXECUTE format('ALTER SCHEMA %I OWNER TO ${POSTGRES_OWNER_ROLE}', r.nspname);
+        END LOOP;
+        FOR r IN SELECT c.oid::regclass AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                  WHERE n.nspname IN ('public', 'drizzle') AND c.relkind IN ('r', 'p', 'v', 'm')
+                    AND c.relowner = current_user::text::regrole LOOP
+          EXECUTE format('ALTER TABLE %s OWNER TO ${POSTGRES_OWNER_ROLE}', r.name);
+        END LOOP;
+        FOR r IN SELECT c.oid::regclass AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                  WHERE n.nspname IN ('public', 'drizzle') AND c.relkind = 'S'
+                    AND c.relowner = current_user::text::regrole LOOP
+          EXECUTE format('ALTER SEQUENCE %s OWNER TO ${POSTGRES_OWNER_ROLE}', r.name);
+        END LOOP;
+        FOR r IN SELECT t.oid::regtype AS name FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
+                  WHERE n.nspname = 'public' AND t.typtype IN ('e', 'd', 'c') AND t.typrelid = 0
+                    AND t.typowner = current_user::text::regrole LOOP
+          EXECUTE format('ALTER TYPE %s OWNER TO ${POSTGRES_OWNER_ROLE}', r.name);
+        END LOOP;
+        FOR r IN SELECT p.oid::regprocedure AS name FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+                  WHERE n.nspname = 'public' AND p.proowner = current_user::text::regrole LOOP
+          EXECUTE format('ALTER FUNCTION %s OWNER TO ${POSTGRES_OWNER_ROLE}', r.name);
+        END LOOP;
+      END $$`);
+  } finally {
+    await inDatabase.end();
+  }
+}

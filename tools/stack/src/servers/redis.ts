@@ -1,7 +1,11 @@
 // Redis from Debian's `redis-server` package, on port 56379 with its append-only file in .data/redis.
+// The AOF is fsynced on every write (`appendfsync always`): the lock service's fencing-token
+// counters live here, and with the default `everysec` a crash could lose the last second of
+// INCRs and hand an already-issued token to a second lock holder. Lock traffic is small, so
+// the cost of an fsync per write is too.
 import fs from "node:fs";
 import path from "node:path";
-import { pingRedis } from "@spotx/platform/redis";
+import { createRedis, pingRedis } from "@spotx/platform/redis";
 import { dataDir } from "../paths";
 import { spawnDetached } from "../process";
 import { StackError, which } from "../system";
@@ -42,6 +46,8 @@ export const redisServer: StackServer = {
         "no",
         "--appendonly",
         "yes",
+        "--appendfsync",
+        "always",
         "--save",
         "",
         "--logfile",
@@ -52,4 +58,14 @@ export const redisServer: StackServer = {
 
   probe: () => pingRedis(redisUrl()),
   probeExternal: (url) => pingRedis(url),
+
+  // A Redis started before this setting (an old .data) gets it without a restart.
+  async afterReady() {
+    const client = createRedis(redisUrl());
+    try {
+      await client.config("SET", "appendfsync", "always");
+    } finally {
+      client.disconnect();
+    }
+  },
 };

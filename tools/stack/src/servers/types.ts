@@ -21,7 +21,7 @@ export interface StackServer {
   probe(): Promise<ProbeResult>;
   /** A real request against the server named by the environment variable. */
   probeExternal(value: string): Promise<ProbeResult>;
-  /** Runs once our instance answers (e.g. creating the application database). */
+  /** Runs whenever our instance answers, fresh or already running (idempotent: e.g. database roles). */
   afterReady?(): Promise<void>;
   /** The signal that shuts the server down cleanly, and how long to wait before SIGKILL. */
   readonly stopSignal: NodeJS.Signals;

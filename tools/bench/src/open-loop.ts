@@ -1,0 +1,76 @@
+// Open-loop arrivals: command i is due at start + i / rate whatever happened to the ones
+// before, so a slow answer does not slow the offered load down (a closed loop would hide its
+// own latency). In-flight calls are capped; when the cap or the event loop holds a command
+// back, it starts late, and how late is reported, so a generator that fell behind is seen.
+import { nowMs, round, Samples } from "./stats";
+
+export type OpenLoopReport = {
+  offered_per_sec: number;
+  duration_s: number;
+  issued: number;
+  /** Issued per second of schedule (equals the offered rate when the generator kept up). */
+  issued_per_sec: number;
+  /** How late commands started against their due time. */
+  late_p50_ms: number;
+  late_p99_ms: number;
+  late_max_ms: number;
+  /** Commands that started more than 10 ms late. */
+  late_over_10ms: number;
+  /** Ticks at which the in-flight cap held commands back. */
+  capped_ticks: number;
+};
+
+export async function runOpenLoop(options: {
+  rate: number;
+  durationMs: number;
+  maxInFlight: number;
+  /** Issues one command that was due at `dueMs`; must not reject. */
+  issue: (dueMs: number) => Promise<void>;
+}): Promise<OpenLoopReport> {
+  const { rate, durationMs, maxInFlight, issue } = options;
+  const interval = 1_000 / rate;
+  const total = Math.floor((rate * durationMs) / 1_000);
+  const lateness = new Samples(total);
+  let issued = 0;
+  let inFlight = 0;
+  let cappedTicks = 0;
+  let lateOver10 = 0;
+  let drained: (() => void) | undefined;
+  const done = () => {
+    inFlight -= 1;
+    if (inFlight === 0) drained?.();
+  };
+  const start = nowMs();
+  while (issued < total) {
+    const due = Math.min(total, Math.floor((nowMs() - start) / interval) + 1);
+    while (issued < due) {
+      if (inFlight >= maxInFlight) {
+        cappedTicks += 1;
+        break;
+      }
+      const dueAt = start + issued * interval;
+      const late = nowMs() - dueAt;
+      lateness.add(late);
+      if (late > 10) lateOver10 += 1;
+      issued += 1;
+      inFlight += 1;
+      void issue(dueAt).finally(done);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1));
+  }
+  const scheduleEnd = nowMs();
+  if (inFlight > 0) await new Promise<void>((resolve) => (drained = resolve));
+  const late = lateness.summary();
+  const seconds = (scheduleEnd - start) / 1_000;
+  return {
+    offered_per_sec: rate,
+    duration_s: round(seconds, 2),
+    issued,
+    issued_per_sec: Math.round(issued / Math.max(seconds, durationMs / 1_000)),
+    late_p50_ms: late.p50_ms,
+    late_p99_ms: late.p99_ms,
+    late_max_ms: late.max_ms,
+    late_over_10ms: lateOver10,
+    capped_ticks: cappedTicks,
+  };
+}

@@ -1,0 +1,314 @@
+// The simulated traders and what they send: funded users who rest limit orders near the mid,
+// cross the spread with IOC orders (so trades happen and settle), and cancel their resting
+// orders (so the book and each user's open orders stay bounded, under the engine's 200 per
+// user). In the fixed-rate phase some resting bids are "probes": each at a price no other
+// order ever uses, so the book delta that carries its level identifies it to the socket
+// clients. Every command goes through the placement service (TradingService), as the web
+// server's front doors will call it.
+import type { TradingService } from "@spotx/api";
+import { type Database, deposit, isLedgerError } from "@spotx/db";
+import { unitsToDecimal } from "@spotx/engine";
+import { sql } from "drizzle-orm";
+import { nowMs } from "./stats";
+
+export type MarketModel = {
+  symbol: string;
+  pricePrecision: number;
+  amountPrecision: number;
+  /** The price the flow centres on, in ticks. */
+  midTicks: number;
+  /** Resting orders sit 1…restTicks from the mid. */
+  restTicks: number;
+  /** Crossing IOC orders are priced this far through the mid. */
+  crossTicks: number;
+  minLots: number;
+  maxLots: number;
+  /** Share of the non-probe flow. */
+  share: number;
+};
+
+/** DEMO_MARKETS' BTC_USDT and ETH_USDT (2 price decimals, 4 amount decimals). */
+export const MARKETS: readonly MarketModel[] = [
+  {
+    symbol: "BTC_USDT",
+    pricePrecision: 2,
+    amountPrecision: 4,
+    midTicks: 3_000_000,
+    restTicks: 500,
+    crossTicks: 300,
+    minLots: 10,
+    maxLots: 100,
+    share: 0.6,
+  },
+  {
+    symbol: "ETH_USDT",
+    pricePrecision: 2,
+    amountPrecision: 4,
+    midTicks: 200_000,
+    restTicks: 500,
+    crossTicks: 300,
+    minLots: 10,
+    maxLots: 100,
+    share: 0.4,
+  },
+];
+
+/** The market the socket clients watch and the probes go to. */
+export const PROBE_MARKET = "BTC_USDT";
+/** Probe k bids at PROBE_TOP_TICKS − k: far below anything that crosses, inside the price band. */
+export const PROBE_TOP_TICKS = 2_990_000;
+const PROBE_LOTS = 10;
+
+/** The mix of the flow (fractions of all commands). */
+export const MIX = { rest: 0.42, cross: 0.28, cancel: 0.3 } as const;
+/** A trader with this many resting orders cancels before placing more. */
+const MAX_RESTING = 150;
+
+export type OpKind = "rest" | "cross" | "cancel" | "probe";
+
+export type OpOutcome = {
+  kind: OpKind;
+  market: string;
+  calledMs: number;
+  doneMs: number;
+  /** Null when accepted; else the error label (gate.io's where it has one). */
+  error: string | null;
+  /** The placed order's id (placements that succeeded). */
+  orderId: bigint | null;
+  /** Probe number (probes only). */
+  probe: number | null;
+};
+
+/** `probeAt`: when a probe was placed (null for other orders). */
+type Resting = { market: string; orderId: string; probeAt: number | null };
+type Trader = { userId: bigint; resting: Resting[] };
+
+/** Deterministic randomness, so runs are comparable. */
+function generator(seed: number) {
+  let state = seed >>> 0;
+  return () => {
+    // mulberry32
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}
+
+export class TraderPool {
+  private readonly random = generator(20_240_607);
+  private nextProbe = 0;
+  /** Probes placed so far; probe k is priced PROBE_TOP_TICKS − k. */
+  get probesIssued(): number {
+    return this.nextProbe;
+  }
+  /** Share of commands that are probes (0 outside the fixed-rate phase). */
+  probeShare = 0;
+
+  private constructor(
+    private readonly trading: TradingService,
+    private readonly traders: Trader[],
+  ) {}
+
+  /** Creates `count` users and funds each far beyond what the run can spend. */
+  static async create(db: Database, trading: TradingService, count: number): Promise<TraderPool> {
+    const inserted = await db.execute<{ id: bigint }>(sql`
+      INSERT INTO users (email, password_hash)
+      SELECT 'bench' || n || '@bench.spotx.dev', 'x' FROM generate_series(1, ${count}) AS n
+      RETURNING id`);
+    const ids = inserted.rows.map((r) => r.id);
+    const funding: Array<{ userId: bigint; asset: string; amount: bigint }> = [];
+    for (const userId of ids) {
+      funding.push({ userId, asset: "BTC", amount: 1_000n * 10n ** 8n });
+      funding.push({ userId, asset: "ETH", amount: 10_000n * 10n ** 8n });
+      funding.push({ userId, asset: "USDT", amount: 100_000_000n * 10n ** 6n });
+    }
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: 8 }, async () => {
+        for (let i = next++; i < funding.length; i = next++) {
+          const f = funding[i];
+          if (f) await deposit(db, { ...f, ref: `bench:${f.userId}:${f.asset}` });
+        }
+      }),
+    );
+    return new TraderPool(
+      trading,
+      ids.map((userId) => ({ userId, resting: [] })),
+    );
+  }
+
+  get size(): number {
+    return this.traders.length;
+  }
+
+  anyUser(): bigint {
+    const first = this.traders[0];
+    if (!first) throw new Error("no traders");
+    return first.userId;
+  }
+
+  /** Resting orders the traders believe they have (some may have been filled since). */
+  restingCount(): number {
+    let n = 0;
+    for (const t of this.traders) n += t.resting.length;
+    return n;
+  }
+
+  /** Sends one command, chosen by the mix; never rejects (a refusal is an outcome). */
+  async act(): Promise<OpOutcome> {
+    const trader = this.traders[Math.floor(this.random() * this.traders.length)];
+    if (!trader) throw new Error("no traders");
+    const r = this.random();
+    if (r < this.probeShare) return this.probe(trader);
+    const market = this.pickMarket();
+    const x = this.random();
+    const wantsCancel = x < MIX.cancel;
+    if ((wantsCancel && trader.resting.length > 0) || trader.resting.length >= MAX_RESTING) {
+      return this.cancel(trader);
+    }
+    const crossing = x >= MIX.cancel + MIX.rest;
+    return crossing ? this.cross(trader, market) : this.rest(trader, market);
+  }
+
+  private pickMarket(): MarketModel {
+    let x = this.random();
+    for (const market of MARKETS) {
+      if (x < market.share) return market;
+      x -= market.share;
+    }
+    const last = MARKETS[MARKETS.length - 1];
+    if (!last) throw new Error("no markets");
+    return last;
+  }
+
+  private lots(m: MarketModel): string {
+    const lots = m.minLots + Math.floor(this.random() * (m.maxLots - m.minLots + 1));
+    return unitsToDecimal(BigInt(lots), m.amountPrecision);
+  }
+
+  private async rest(trader: Trader, m: MarketModel): Promise<OpOutcome> {
+    const side = this.random() < 0.5 ? "buy" : "sell";
+    const offset = 1 + Math.floor(this.random() * m.restTicks);
+    const ticks = side === "buy" ? m.midTicks - offset : m.midTicks + offset;
+    const outcome = await this.place("rest", trader.userId, m.symbol, {
+      side,
+      price: unitsToDecimal(BigInt(ticks), m.pricePrecision),
+      amount: this.lots(m),
+      timeInForce: "gtc",
+    });
+    if (outcome.orderId !== null) {
+      trader.resting.push({ market: m.symbol, orderId: outcome.orderId.toString(), probeAt: null });
+    }
+    return outcome;
+  }
+
+  private cross(trader: Trader, m: MarketModel): Promise<OpOutcome> {
+    const side = this.random() < 0.5 ? "buy" : "sell";
+    const ticks = side === "buy" ? m.midTicks + m.crossTicks : m.midTicks - m.crossTicks;
+    return this.place("cross", trader.userId, m.symbol, {
+      side,
+      price: unitsToDecimal(BigInt(ticks), m.pricePrecision),
+      amount: this.lots(m),
+      timeInForce: "ioc",
+    });
+  }
+
+  private async probe(trader: Trader): Promise<OpOutcome> {
+    const k = this.nextProbe++;
+    const m = MARKETS.find((x) => x.symbol === PROBE_MARKET);
+    if (!m) throw new Error(`no model for ${PROBE_MARKET}`);
+    const outcome = await this.place("probe", trader.userId, m.symbol, {
+      side: "buy",
+      price: unitsToDecimal(BigInt(PROBE_TOP_TICKS - k), m.pricePrecision),
+      amount: unitsToDecimal(BigInt(PROBE_LOTS), m.amountPrecision),
+      timeInForce: "gtc",
+    });
+    if (outcome.orderId !== null) {
+      trader.resting.push({
+        market: m.symbol,
+        orderId: outcome.orderId.toString(),
+        probeAt: outcome.calledMs,
+      });
+    }
+    return { ...outcome, probe: k };
+  }
+
+  private async place(
+    kind: OpKind,
+    userId: bigint,
+    market: string,
+    order: { side: "buy" | "sell"; price: string; amount: string; timeInForce: "gtc" | "ioc" },
+  ): Promise<OpOutcome> {
+    const calledMs = nowMs();
+    try {
+      const placed = await this.trading.placeOrder(userId, { market, type: "limit", ...order });
+      return {
+        kind,
+        market,
+        calledMs,
+        doneMs: nowMs(),
+        error: null,
+        orderId: placed.order.id,
+        probe: null,
+      };
+    } catch (error) {
+      return {
+        kind,
+        market,
+        calledMs,
+        doneMs: nowMs(),
+        error: label(error),
+        orderId: null,
+        probe: null,
+      };
+    }
+  }
+
+  private async cancel(trader: Trader): Promise<OpOutcome> {
+    // A probe cancelled at once could appear and vanish within one market-data flush, and no
+    // client would ever see its level: leave probes younger than 2 s alone when possible.
+    let at = Math.floor(this.random() * trader.resting.length);
+    for (let tries = 0; tries < 5; tries++) {
+      const probeAt = trader.resting[at]?.probeAt ?? null;
+      if (probeAt === null || nowMs() - probeAt > 2_000) break;
+      at = Math.floor(this.random() * trader.resting.length);
+    }
+    const target = trader.resting[at];
+    const last = trader.resting.pop();
+    if (!target || !last) throw new Error("cancel without a resting order");
+    if (at < trader.resting.length) trader.resting[at] = last;
+    const calledMs = nowMs();
+    try {
+      await this.trading.cancelOrder(trader.userId, {
+        market: target.market,
+        orderId: target.orderId,
+      });
+      return {
+        kind: "cancel",
+        market: target.market,
+        calledMs,
+        doneMs: nowMs(),
+        error: null,
+        orderId: null,
+        probe: null,
+      };
+    } catch (error) {
+      return {
+        kind: "cancel",
+        market: target.market,
+        calledMs,
+        doneMs: nowMs(),
+        error: label(error),
+        orderId: null,
+        probe: null,
+      };
+    }
+  }
+}
+
+function label(error: unknown): string {
+  if (isLedgerError(error)) return error.label;
+  return error instanceof Error ? `${error.name}: ${error.message.slice(0, 80)}` : String(error);
+}
