@@ -3,7 +3,7 @@
 // ticker from the public socket.io stream, then the trade and balances in PostgreSQL.
 // Orders go through the placement service (the same module the web's tRPC and REST API call).
 import { TradingService } from "@spotx/api";
-import { createDatabase, DEMO_USERS, formatMinor, schema } from "@spotx/db";
+import { createDatabase, DEMO_USERS, formatMinor, parseDecimal, schema } from "@spotx/db";
 import { createEtcd } from "@spotx/platform/etcd";
 import { logger } from "@spotx/platform/logger";
 import { MarketConfigWatcher } from "@spotx/platform/market-config";
@@ -11,6 +11,7 @@ import { createPostgresPool } from "@spotx/platform/postgres";
 import { topology } from "@spotx/platform/topology";
 import {
   type BookDelta,
+  type BookSnapshot,
   SOCKET_EVENTS,
   type TickerMessage,
   type TradesMessage,
@@ -20,6 +21,21 @@ import { io } from "socket.io-client";
 import { stackEnv } from "../stack";
 
 const MARKET = "BTC_USDT";
+/** BTC_USDT's prices are in cents (the seed's tick). */
+const TICK_DECIMALS = 2;
+
+/**
+ * A price strictly between the best bid and the best ask, so that the demo sell rests and the
+ * demo buy meets it rather than the market maker's quotes; none when the spread is one tick.
+ */
+function insideSpread(book: BookSnapshot | undefined): bigint | undefined {
+  const bid = book?.bids[0]?.[0];
+  const ask = book?.asks[0]?.[0];
+  if (bid === undefined || ask === undefined) return undefined;
+  const low = parseDecimal(bid, TICK_DECIMALS);
+  const high = parseDecimal(ask, TICK_DECIMALS);
+  return high - low >= 2n ? (low + high) / 2n : undefined;
+}
 
 export async function demoTrade(webPort: number): Promise<void> {
   const env = stackEnv();
@@ -40,7 +56,13 @@ export async function demoTrade(webPort: number): Promise<void> {
     const [buyer, seller] = traders;
     if (!buyer || !seller) throw new Error("the demo traders are missing: run `npm start` first");
 
-    const seen = { deltas: 0, trades: 0, tickers: 0 };
+    const seen = { deltas: 0, trades: 0, tickers: 0, earlier: 0 };
+    // Subscribing to trades first sends the recent tape; only trades after our orders count.
+    let placed = false;
+    let book: BookSnapshot | undefined;
+    socket.on(SOCKET_EVENTS.bookSnapshot, (snapshot: BookSnapshot) => {
+      book ??= snapshot;
+    });
     const traded = new Promise<void>((resolve) => {
       socket.on(SOCKET_EVENTS.bookDelta, (delta: BookDelta) => {
         seen.deltas += 1;
@@ -53,16 +75,22 @@ export async function demoTrade(webPort: number): Promise<void> {
         console.log(`  ticker      last ${ticker.last}  24h volume ${ticker.base_volume} BTC`);
       });
       socket.on(SOCKET_EVENTS.trades, (message: TradesMessage) => {
+        if (!placed) {
+          seen.earlier += message.trades.length;
+          return;
+        }
         for (const trade of message.trades) {
           seen.trades += 1;
           console.log(
             `  trade       #${trade.id} ${trade.side} ${trade.amount} BTC at ${trade.price}`,
           );
         }
-        resolve();
+        if (message.trades.length > 0) resolve();
       });
     });
+    // The socket may have connected while the lines above ran: then there is no event to await.
     await new Promise<void>((resolve, reject) => {
+      if (socket.connected) return resolve();
       socket.once("connect", resolve);
       socket.once("connect_error", (error) =>
         reject(new Error(`cannot reach the web server on port ${webPort}: ${error.message}`)),
@@ -78,11 +106,13 @@ export async function demoTrade(webPort: number): Promise<void> {
       .where(eq(schema.trades.market, MARKET))
       .orderBy(desc(schema.trades.id))
       .limit(1);
-    const price = formatMinor(last[0]?.price ?? 3_000_000n, 2);
+    const price = formatMinor(insideSpread(book) ?? last[0]?.price ?? 3_000_000n, TICK_DECIMALS);
     const trading = new TradingService({ db, names, halts });
+    console.log(`• BTC_USDT: ${seen.earlier} recent trades on the tape before ours`);
     console.log(
       `• ${seller.email} sells 0.01 BTC at ${price}; ${buyer.email} buys 0.01 BTC at ${price}`,
     );
+    placed = true;
     const sell = await trading.placeOrder(seller.id, {
       market: MARKET,
       side: "sell",
