@@ -106,7 +106,7 @@ export function AuditLog({ initialSubject }: { initialSubject?: string }) {
   return (
     <Panel flush>
       <form
-        className="console-filters"
+        className="console-filters console-filters-hinted"
         onSubmit={(event) => {
           event.preventDefault();
           if (actionBad || actorBad) return;
@@ -138,6 +138,7 @@ export function AuditLog({ initialSubject }: { initialSubject?: string }) {
         <Field
           id={`${id}-actor`}
           label="By (operator id)"
+          hint="1 for operator:1"
           error={actorBad ? "a whole number" : undefined}
         >
           <Input
