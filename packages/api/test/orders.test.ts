@@ -389,6 +389,25 @@ describe("orders.open, orders.history and orders.fills", () => {
     await expect(caller.orders.fills({ cursor: "bm90IG91cnM" })).rejects.toMatchObject({
       label: "INVALID_PARAM_VALUE",
     });
+    // Well-formed JSON whose time or id PostgreSQL would refuse is refused here, with a label.
+    const forged = (key: unknown[]) => Buffer.from(JSON.stringify(key)).toString("base64url");
+    for (const key of [
+      ["x", "BTC_USDT", "1", 0],
+      ["2026-13-01 00:00:00+00", "BTC_USDT", "1", 0],
+      ["2026-02-30 00:00:00+00", "BTC_USDT", "1", 0],
+      ["2026-11-24 24:00:00+00", "BTC_USDT", "1", 0],
+      ["2026-11-24 07:00:00+99", "BTC_USDT", "1", 0],
+      ["2026-11-24 07:00:00+00", "BTC_USDT", "9999999999999999999", 0],
+    ]) {
+      await expect(caller.orders.fills({ cursor: forged(key) })).rejects.toMatchObject({
+        label: "INVALID_PARAM_VALUE",
+      });
+    }
+    // One in PostgreSQL's own form pages from that point.
+    const fromKey = await caller.orders.fills({
+      cursor: forged(["2999-01-01 00:00:00.5+00", "BTC_USDT", "1", 0]),
+    });
+    expect(fromKey.items).toHaveLength(3);
     const byOrder = await caller.orders.fills({ orderId: asks[1]?.id });
     expect(byOrder.items.map((fill) => fill.orderId)).toEqual([asks[1]?.id]);
     const rows = await f.db

@@ -4,6 +4,7 @@
 import { LedgerError } from "@spotx/db";
 import { decimalToUnits } from "@spotx/engine";
 import { z } from "zod";
+import { isTimestampText } from "../routers/fields";
 
 const INT8_MAX = 2n ** 63n - 1n;
 
@@ -92,17 +93,16 @@ export function decodeCursor(cursor: string, count: number): string[] {
 
 /** A cursor part that must be an id. */
 export function cursorId(part: string | undefined): bigint {
-  if (part === undefined || !/^[1-9][0-9]{0,18}$/.test(part)) {
+  // Up to 18 digits, like idField: always within int8.
+  if (part === undefined || !/^[1-9][0-9]{0,17}$/.test(part)) {
     throw new LedgerError("INVALID_PARAM_VALUE", "cursor is not one this list gave out");
   }
   return BigInt(part);
 }
 
-const TIMESTAMP = /^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(\.\d{1,6})?([+-]\d{2}(:?\d{2})?|Z)?$/;
-
 /** A cursor part that must be a PostgreSQL timestamp (its own text, microseconds kept). */
 export function cursorTimestamp(part: string | undefined): string {
-  if (part === undefined || !TIMESTAMP.test(part)) {
+  if (part === undefined || !isTimestampText(part)) {
     throw new LedgerError("INVALID_PARAM_VALUE", "cursor is not one this list gave out");
   }
   return part;

@@ -37,3 +37,28 @@ export const page = <T extends z.ZodType>(item: T) =>
 
 /** Seconds since the epoch, as gate.io's `from`/`to` take them. */
 export const unixSeconds = z.number().int().min(0).max(32_503_680_000);
+
+// A timestamp as PostgreSQL writes one (`created_at::text`, "2026-11-24 07:13:24.5+00") or as
+// ISO 8601 writes it. Cursors carry them as the client's text back into a `::timestamptz` cast.
+const TIMESTAMP_TEXT =
+  /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})(?:\.\d{1,6})?(?:[+-](?:0\d|1[0-5])(?::?[0-5]\d){0,2}|Z)?$/;
+
+/**
+ * Whether PostgreSQL will read `text` as a timestamp: the shape, and a real calendar date and
+ * time — month 13 or February 30 must be a labelled refusal here, not an error from the cast.
+ */
+export function isTimestampText(text: string): boolean {
+  const parts = TIMESTAMP_TEXT.exec(text)?.slice(1, 7).map(Number);
+  if (parts === undefined) return false;
+  const [year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0] = parts;
+  const date = new Date(Date.UTC(year, month - 1, day));
+  return (
+    year >= 1970 &&
+    date.getUTCFullYear() === year &&
+    date.getUTCMonth() === month - 1 &&
+    date.getUTCDate() === day &&
+    hour < 24 &&
+    minute < 60 &&
+    second < 60
+  );
+}

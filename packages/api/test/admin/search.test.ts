@@ -101,6 +101,27 @@ describe("admin.orders.search", () => {
   });
 });
 
+describe("admin.trades.search", () => {
+  it("refuses a cursor whose time or id PostgreSQL would not read, with a label", async () => {
+    const caller = await f.callerAs(operator);
+    const forged = (key: string[]) => Buffer.from(JSON.stringify(key)).toString("base64url");
+    for (const key of [
+      ["2026-13-01 00:00:00+00", "BTC_USDT", "1"],
+      ["2026-02-30 00:00:00+00", "BTC_USDT", "1"],
+      ["2026-11-24 07:00:00+00", "BTC_USDT", "9999999999999999999"],
+    ]) {
+      expect(await refusal(caller.admin.trades.search({ cursor: forged(key) }))).toEqual({
+        label: "INVALID_PARAM_VALUE",
+        status: 400,
+      });
+    }
+    const page = await caller.admin.trades.search({
+      cursor: forged(["2026-11-24 07:00:00.123456+00", "BTC_USDT", "1"]),
+    });
+    expect(page.items).toEqual(expect.any(Array));
+  });
+});
+
 describe("admin.audit.search", () => {
   it("filters the audit log by action, area, actor and subject, newest first", async () => {
     const caller = await f.callerAs(operator);

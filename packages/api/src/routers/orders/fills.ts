@@ -8,7 +8,7 @@ import { sql } from "drizzle-orm";
 import { z } from "zod";
 import { ApiError } from "../../errors";
 import { protectedProcedure } from "../../trpc";
-import { idField, limitField, marketField, page } from "../fields";
+import { idField, isTimestampText, limitField, marketField, page } from "../fields";
 
 export const fillsInput = z
   .strictObject({
@@ -39,9 +39,10 @@ export const fillsPage = page(fillView);
 
 /** Where a page ends: the last fill's sort key, exactly as PostgreSQL has it. */
 const cursorShape = z.tuple([
-  z.string().max(40),
+  z.string().max(40).refine(isTimestampText),
   z.string().max(25),
-  z.string().regex(/^[0-9]{1,19}$/),
+  // Up to 18 digits, like idField: always within int8.
+  z.string().regex(/^[0-9]{1,18}$/),
   z.union([z.literal(0), z.literal(1)]),
 ]);
 
