@@ -56,7 +56,8 @@ export function ReconciliationView() {
           <h1>Reconciliation</h1>
           <p className="muted">
             Every account's balance against its ledger entries, every transfer summing to zero, the
-            audit log's hash chain. A worker runs it every five minutes or so; run it now after a repair.
+            audit log's hash chain. A worker runs it every five minutes or so; run it now after a
+            repair.
           </p>
         </div>
         <Button
