@@ -16,12 +16,17 @@ afterAll(async () => {
   await exchange?.stop();
 });
 
-/** When each kind of engine event of a market is first seen on the events topic after `since`. */
+/**
+ * When the engine first emitted each kind of event of a market (the message's create time, set
+ * by the engine's producer on this machine's clock). The topic is read from its start — it is
+ * this exchange's own namespace — so an event produced while the watcher was still being given
+ * its partitions is not missed, as it could be when starting from the latest offset.
+ */
 async function watchEvents(market: string) {
   const seen = new Map<string, number>();
   const consumer = exchange.kafka.consumer({ groupId: `${exchange.namespace}.test-watch` });
   await consumer.connect();
-  await consumer.subscribe({ topic: exchange.names.kafka.events.topic, fromBeginning: false });
+  await consumer.subscribe({ topic: exchange.names.kafka.events.topic, fromBeginning: true });
   const joined = new Promise<void>((resolve) =>
     consumer.on(consumer.events.GROUP_JOIN, () => resolve()),
   );
@@ -30,7 +35,7 @@ async function watchEvents(market: string) {
       const decoded = decodeEvents(message.value);
       if (!decoded.ok || decoded.message.market !== market) return;
       for (const event of decoded.message.events) {
-        if (!seen.has(event.type)) seen.set(event.type, Date.now());
+        if (!seen.has(event.type)) seen.set(event.type, Number(message.timestamp));
       }
     },
   });
