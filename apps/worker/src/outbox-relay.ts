@@ -143,7 +143,7 @@ export class OutboxRelay {
     const { pool, kafka, names, log } = this.options;
     const retentionMs = this.options.retentionMs ?? 24 * 3600_000;
     const listener: PostgresClient = await pool.connect();
-    const producer: Producer = idempotentProducer(kafka);
+    let producer: Producer = idempotentProducer(kafka);
     let notified = true;
     listener.on("notification", () => {
       notified = true;
@@ -151,7 +151,7 @@ export class OutboxRelay {
     });
     try {
       await listener.query(`LISTEN ${names.postgres.outboxChannel}`);
-      await producer.connect();
+      let connected = false;
       relayMetrics.active.set(1);
       log.info("outbox relay active");
       let failures = 0;
@@ -166,6 +166,10 @@ export class OutboxRelay {
         notified = false;
         let published = 0;
         try {
+          if (!connected) {
+            await producer.connect();
+            connected = true;
+          }
           published = await this.publishOnce(producer, unmarked);
           if (unmarked.ids.length > 0 && Date.now() - unmarked.since >= markEveryMs) {
             await this.markSent(lock, unmarked);
@@ -176,6 +180,13 @@ export class OutboxRelay {
           relayMetrics.failures.inc();
           const backoff = Math.min(5_000, 100 * 2 ** Math.min(failures, 6));
           log.warn({ err: error, failures, backoffMs: backoff }, "outbox publish failed; retrying");
+          // Each retry with a new producer: kafkajs's idempotent producer does not recover from
+          // a sequence error (as after a broker restart: tulios/kafkajs#598), and one that kept
+          // failing would hold the backlog for good. The new one has a new producer id; rows
+          // published again are dropped by the engine host by their outbox id.
+          await producer.disconnect().catch(() => undefined);
+          producer = idempotentProducer(kafka);
+          connected = false;
           await this.sleep(backoff);
           continue;
         }
