@@ -5,6 +5,7 @@
 // answer: the order as it stands, ORDER_NOT_FOUND or ORDER_CLOSED. Cancel-alls' commands ride
 // in the same insert.
 import { type Database, jsonSafe, LedgerError, type Order, schema } from "@spotx/db";
+import { type OrderRow, orderFromRow } from "@spotx/db/order-rows";
 import { executePrepared } from "@spotx/db/prepared";
 import { processSingleton } from "@spotx/platform";
 import { metrics, prometheus } from "@spotx/platform/metrics";
@@ -199,61 +200,8 @@ export class CancelBatcher {
              updated_at
         FROM f`,
     );
-    return found.rows.map((row) => ({ n: row.n, order: orderOf(row) }));
+    return found.rows.map((row) => ({ n: row.n, order: orderFromRow(row) }));
   }
 }
 
 const live = (order: Order) => order.status === "pending" || order.status === "open";
-
-/** An orders row as a raw query returns it (timestamps as text). */
-type OrderRow = {
-  id: bigint;
-  user_id: bigint;
-  market: string;
-  side: Order["side"];
-  type: Order["type"];
-  time_in_force: Order["timeInForce"];
-  price_ticks: bigint | null;
-  amount: bigint;
-  filled_base_lots: bigint;
-  filled_quote: bigint;
-  fee: bigint;
-  fee_asset: string;
-  hold_asset: string;
-  hold_amount: bigint;
-  hold_remaining: bigint;
-  status: Order["status"];
-  finish_as: Order["finishAs"];
-  text: string | null;
-  stp_act: Order["stpAct"];
-  reject_reason: string | null;
-  created_at: Date | string;
-  updated_at: Date | string;
-};
-
-function orderOf(r: OrderRow): Order {
-  return {
-    id: r.id,
-    userId: r.user_id,
-    market: r.market,
-    side: r.side,
-    type: r.type,
-    timeInForce: r.time_in_force,
-    priceTicks: r.price_ticks,
-    amount: r.amount,
-    filledBaseLots: r.filled_base_lots,
-    filledQuote: r.filled_quote,
-    fee: r.fee,
-    feeAsset: r.fee_asset,
-    holdAsset: r.hold_asset,
-    holdAmount: r.hold_amount,
-    holdRemaining: r.hold_remaining,
-    status: r.status,
-    finishAs: r.finish_as,
-    text: r.text,
-    stpAct: r.stp_act,
-    rejectReason: r.reject_reason,
-    createdAt: new Date(r.created_at),
-    updatedAt: new Date(r.updated_at),
-  };
-}
