@@ -4,7 +4,7 @@
 // twice, the ledger is whole, and each engine book equals the open orders in PostgreSQL.
 
 import type { PlaceOrderRequest } from "@spotx/api";
-import { isLedgerError } from "@spotx/db";
+import { formatMinor, isLedgerError } from "@spotx/db";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { drained, expectBookMatchesDatabase, expectExactlyOnce } from "./drain";
 import { type Exchange, startExchange } from "./exchange";
@@ -80,8 +80,8 @@ describe("a worker killed in the middle of 20,000 orders and cancels", () => {
           market: market.symbol,
           side,
           type: "limit",
-          amount: (lots / 10_000).toFixed(4),
-          price: (price / 100).toFixed(2),
+          amount: formatMinor(BigInt(lots), 4),
+          price: formatMinor(BigInt(price), 2),
           timeInForce: tif,
           ...(i % 7 === 0 ? { stpAct: "cn" as const } : {}),
         };
@@ -90,7 +90,7 @@ describe("a worker killed in the middle of 20,000 orders and cancels", () => {
           market: market.symbol,
           side,
           type: "market",
-          amount: (lots / 10_000).toFixed(4),
+          amount: formatMinor(BigInt(lots), 4),
         };
       } else {
         request = { market: market.symbol, side, type: "market", amount: String(100 + (i % 900)) };
