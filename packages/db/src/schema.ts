@@ -112,6 +112,9 @@ export const markets = pgTable(
 
 export const apiKeyPermission = pgEnum("api_key_permission", ["read", "trade"]);
 
+/** See `apiKeys.replayMode`. */
+export const apiKeyReplayMode = pgEnum("api_key_replay_mode", ["gate", "strict"]);
+
 export const apiKeys = pgTable(
   "api_keys",
   {
@@ -125,6 +128,11 @@ export const apiKeys = pgTable(
     permissions: apiKeyPermission("permissions").array().notNull(),
     /** Client addresses allowed to use the key (IPs or CIDRs); null allows any. */
     ipAllowlist: text("ip_allowlist").array(),
+    /**
+     * What the gate.io API does with an identical signed request inside the Timestamp window:
+     * `gate` accepts it again (as gate.io does), `strict` refuses it (DUPLICATE_REQUEST).
+     */
+    replayMode: apiKeyReplayMode("replay_mode").notNull().default("gate"),
     label: text("label").notNull().default(""),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
     lastUsedAt: timestamp("last_used_at", { withTimezone: true }),
