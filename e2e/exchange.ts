@@ -119,6 +119,8 @@ function sharedEnv(settings: Omit<ExchangeSettings, "baseUrl">): NodeJS.ProcessE
   return {
     ...process.env,
     NODE_ENV: "production",
+    // The suites fund their traders as the demo does; production's default is off.
+    DEMO_DEPOSITS: "on",
     SPOTX_SECRET_KEY: settings.secretKey,
     DATABASE_URL: settings.databaseUrl,
     SPOTX_NAMESPACE: settings.namespace,

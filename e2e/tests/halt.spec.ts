@@ -1,23 +1,26 @@
 // An operator halts a market through the admin API (admin.markets.halt, as the seeded
 // operator): within 2 s the trader's page shows the banner and its order form is disabled,
 // while the trader's open order can still be cancelled; resuming enables the form again.
-import { type APIRequestContext, expect, request, test } from "@playwright/test";
+import {
+  type APIRequestContext,
+  type Browser,
+  type BrowserContext,
+  expect,
+  test,
+} from "@playwright/test";
+import { logIn } from "./console";
 import { baseURL, demoDeposit, openMarket, placeLimitOrder, signUp } from "./trader";
 
-async function operator(): Promise<APIRequestContext> {
-  const api = await request.newContext({
-    baseURL: baseURL(),
-    extraHTTPHeaders: { "x-spotx-csrf": "1" },
-  });
-  const login = await api.post("/api/trpc/auth.logIn", {
-    data: { json: { email: "operator@spotx.dev", password: "operator-demo" } },
-  });
-  expect(login.status()).toBe(200);
-  return api;
+/** The seeded operator, signed in (with a code: the console needs two factors). */
+async function operator(browser: Browser): Promise<BrowserContext> {
+  const context = await browser.newContext();
+  await logIn(context, "operator@spotx.dev", "operator-demo");
+  return context;
 }
 
 async function adminCall(api: APIRequestContext, procedure: "halt" | "resume", reason: string) {
-  const answer = await api.post(`/api/trpc/admin.markets.${procedure}`, {
+  const answer = await api.post(`${baseURL()}/api/trpc/admin.markets.${procedure}`, {
+    headers: { "x-spotx-csrf": "1" },
     data: { json: { symbol: "BTC_USDT", reason } },
   });
   expect(answer.status(), await answer.text()).toBe(200);
@@ -25,9 +28,11 @@ async function adminCall(api: APIRequestContext, procedure: "halt" | "resume", r
 
 test("a halt disables the form within 2 s, cancels still work, and a resume enables it", async ({
   page,
+  browser,
 }) => {
   test.setTimeout(60_000);
-  const api = await operator();
+  const operatorContext = await operator(browser);
+  const api = operatorContext.request;
   await signUp(page, "halted");
   await demoDeposit(page, "USDT", "1000");
   await openMarket(page, "BTC_USDT");
@@ -63,5 +68,5 @@ test("a halt disables the form within 2 s, cancels still work, and a resume enab
   }
   await expect(page.getByTestId("halt-banner")).toBeHidden({ timeout: 2_000 });
   await expect(submit).toBeEnabled({ timeout: 2_000 });
-  await api.dispose();
+  await operatorContext.close();
 });

@@ -11,5 +11,10 @@ export const webEnv = parseEnv(
       .string()
       .regex(/^[A-Za-z0-9._-]{1,100}$/, "letters, digits, '.', '_' or '-' only")
       .default(defaultInstanceId("web")),
+    /**
+     * WebSocket connections (gate.io's /ws/v4/ and socket.io, counted apart) one client address
+     * may hold on this instance — an IPv6 client by its /64; beyond it the upgrade is refused (429).
+     */
+    WS_MAX_CONNECTIONS_PER_ADDRESS: z.coerce.number().int().min(1).max(100_000).default(50),
   }),
 );

@@ -26,6 +26,7 @@ import {
 const root = path.resolve(import.meta.dirname, "../../..");
 const deploy = path.join(root, "deploy");
 const PROMTOOL = "/usr/bin/promtool";
+const METRICS_TOKEN = randomBytes(24).toString("base64url");
 
 let test: TestDatabase;
 let etcd: Etcd3;
@@ -72,6 +73,7 @@ beforeAll(async () => {
     DATABASE_URL: test.url,
     SPOTX_NAMESPACE: namespace,
     LOG_LEVEL: "error",
+    SPOTX_METRICS_TOKEN: METRICS_TOKEN,
   };
   const worker = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
     cwd: path.join(root, "apps/worker"),
@@ -126,11 +128,11 @@ afterAll(async () => {
 });
 
 /** promtool's verdict, with its output when it refuses. */
-function promtool(...args: string[]): string {
+function promtool(cwd: string, ...args: string[]): string {
   if (!fs.existsSync(PROMTOOL)) {
     throw new Error("promtool is missing: apt-get install prometheus (npm test installs it)");
   }
-  return execFileSync(PROMTOOL, args, { cwd: deploy, encoding: "utf8", stdio: "pipe" });
+  return execFileSync(PROMTOOL, args, { cwd, encoding: "utf8", stdio: "pipe" });
 }
 
 /** Every spotx metric a PromQL expression names. */
@@ -165,13 +167,24 @@ async function exported(record: ServiceRecord): Promise<Map<string, string>> {
 
 describe("promtool", () => {
   it("accepts the Prometheus configuration and its rule file", () => {
-    expect(promtool("check", "config", "prometheus/prometheus.yml")).toContain(
+    // As an operator installs it: the files copied together, with the token file beside them.
+    const installed = fs.mkdtempSync(path.join(os.tmpdir(), "spotx-prometheus-"));
+    for (const file of ["prometheus.yml", "alerts.yml"]) {
+      fs.copyFileSync(path.join(deploy, "prometheus", file), path.join(installed, file));
+    }
+    fs.writeFileSync(path.join(installed, "metrics-token"), METRICS_TOKEN, { mode: 0o600 });
+    expect(promtool(installed, "check", "config", "prometheus.yml")).toContain(
       "is valid prometheus config file syntax",
+    );
+    expect(fs.readFileSync(path.join(deploy, "prometheus/prometheus.yml"), "utf8")).toMatch(
+      /authorization:\n\s+type: Bearer\n\s+credentials_file: metrics-token/,
     );
   });
 
   it("accepts the alert rules: one per condition the console shows red", () => {
-    expect(promtool("check", "rules", "prometheus/alerts.yml")).toContain("SUCCESS: 7 rules found");
+    expect(promtool(deploy, "check", "rules", "prometheus/alerts.yml")).toContain(
+      "SUCCESS: 7 rules found",
+    );
     const alerts = [
       ...fs
         .readFileSync(path.join(deploy, "prometheus/alerts.yml"), "utf8")
@@ -207,6 +220,32 @@ describe("the metrics the rules and the dashboard name", () => {
       return declared.get(base) !== "histogram" && declared.get(base) !== "summary";
     });
     expect(missing).toEqual([]);
+  });
+});
+
+describe("/metrics of the running processes", () => {
+  it("answers the internal network and the metrics token, and refuses a client beyond a proxy without it", async () => {
+    for (const record of await registered(2)) {
+      const url = `http://127.0.0.1:${record.httpPort}/metrics`;
+      // Loopback is internal; a request relayed by a proxy spotx does not trust is not.
+      expect((await fetch(url)).status).toBe(200);
+      const relayed = { "x-forwarded-for": "203.0.113.9" };
+      const refused = await fetch(url, { headers: relayed });
+      expect(refused.status).toBe(403);
+      expect(((await refused.json()) as { label: string }).label).toBe("FORBIDDEN");
+      const withToken = await fetch(url, {
+        headers: { ...relayed, authorization: `Bearer ${METRICS_TOKEN}` },
+      });
+      expect(withToken.status).toBe(200);
+      expect(await withToken.text()).toContain("# TYPE spotx_");
+      const wrongToken = await fetch(url, {
+        headers: { ...relayed, authorization: `Bearer ${METRICS_TOKEN}x` },
+      });
+      expect(wrongToken.status).toBe(403);
+      // Up or down is anyone's to know; the detail is not.
+      const ready = await fetch(`http://127.0.0.1:${record.httpPort}/ready`, { headers: relayed });
+      expect(Object.keys((await ready.json()) as object)).toEqual(["status"]);
+    }
   });
 });
 

@@ -53,7 +53,14 @@ beforeAll(async () => {
   const users = await test.db
     .insert(schema.users)
     .values([
-      { email: `op-${namespace}@test.spotx.dev`, passwordHash: "x", role: "operator" },
+      // An operator has two-factor sign-in on (its secret is never used here).
+      {
+        email: `op-${namespace}@test.spotx.dev`,
+        passwordHash: "x",
+        role: "operator",
+        totpSecretSealed: "x",
+        totpEnabledAt: new Date(),
+      },
       { email: `tr-${namespace}@test.spotx.dev`, passwordHash: "x", role: "trader" },
     ])
     .returning({ id: schema.users.id });
@@ -210,7 +217,13 @@ describe("the operators room", () => {
   it("refuses an operator whose account was frozen after the handshake", async () => {
     const [frozen] = await test.db
       .insert(schema.users)
-      .values({ email: `frz-${randomUUID()}@test.spotx.dev`, passwordHash: "x", role: "operator" })
+      .values({
+        email: `frz-${randomUUID()}@test.spotx.dev`,
+        passwordHash: "x",
+        role: "operator",
+        totpSecretSealed: "x",
+        totpEnabledAt: new Date(),
+      })
       .returning({ id: schema.users.id });
     if (!frozen) throw new Error("user not created");
     const { socket } = await connect({

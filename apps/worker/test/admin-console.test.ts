@@ -37,7 +37,13 @@ beforeAll(async () => {
   operatorId = operator.id;
   const context: Context = {
     db: exchange.db,
-    session: { userId: operatorId, role: "operator", status: "active", sessionId: "console-test" },
+    session: {
+      userId: operatorId,
+      role: "operator",
+      status: "active",
+      twoFactor: true,
+      sessionId: "console-test",
+    },
     request: { ip: "198.51.100.7", userAgent: "console-test", requestId: randomUUID() },
     services,
     http: null,

@@ -14,6 +14,7 @@ import { createRedis, type Redis } from "@spotx/platform/redis";
 import { topology } from "@spotx/platform/topology";
 import { ourPid, stopProcess } from "@spotx/stack/process";
 import { up } from "@spotx/stack/stack";
+import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { waitFor } from "./pipeline/exchange";
 
@@ -41,6 +42,12 @@ beforeAll(async () => {
     .values({ email, passwordHash: await hashPassword(password), role: "operator" });
   const login = await call("POST", "auth.logIn", { email, password });
   expect(login.status).toBe(200);
+  // The console is an operator's with two-factor sign-in: enrolled from this session (the
+  // session reads it per request). Its secret is never used here.
+  await test.db
+    .update(schema.users)
+    .set({ totpSecretSealed: "enrolled-by-the-test", totpEnabledAt: new Date() })
+    .where(eq(schema.users.email, email));
   cookie = login.headers
     .getSetCookie()
     .map((line) => line.split(";")[0])

@@ -11,6 +11,11 @@ export type Session = {
   userId: bigint;
   role: "trader" | "operator";
   status: "active" | "frozen";
+  /**
+   * The user has two-factor sign-in on (re-read per request like the role): an operator
+   * without it may only enrol (operatorProcedure answers TWO_FACTOR_REQUIRED).
+   */
+  twoFactor: boolean;
   /** The session's id (revocation, audit). */
   sessionId: string;
 };

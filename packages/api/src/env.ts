@@ -14,8 +14,12 @@ export const apiEnvSchema = z.object({
    * sign-in, when the user must sign in again.
    */
   SESSION_REFRESH_TTL_SECONDS: seconds(300, 2_592_000, 604_800),
-  /** Whether traders may credit themselves demo funds (account.demoDeposit). */
-  DEMO_DEPOSITS: z.enum(["on", "off"]).default("on"),
+  /**
+   * Whether traders may credit themselves demo funds (account.demoDeposit). Unset: on in
+   * development and tests, **off under NODE_ENV=production** — an exchange must never let a
+   * sign-up mint money because a variable was forgotten. `npm start` (the demo) sets it on.
+   */
+  DEMO_DEPOSITS: z.enum(["on", "off"]).optional(),
   /** The most one demo deposit may credit, in whole units of the asset. */
   DEMO_DEPOSIT_MAX: z.coerce.number().int().min(1).max(1_000_000_000).default(100_000),
 });

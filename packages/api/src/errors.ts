@@ -33,6 +33,17 @@ const LABEL_CODES = {
   /** Unknown email or wrong password — deliberately the same answer for both. */
   INVALID_CREDENTIALS: "BAD_REQUEST",
   EMAIL_TAKEN: "CONFLICT",
+  /**
+   * A second factor is needed and was not given: a `totpCode` for an action of a user with
+   * two-factor sign-in, or — for an operator without it — enrolment before any operator action.
+   */
+  TWO_FACTOR_REQUIRED: "FORBIDDEN",
+  /** A two-factor code (or recovery code) that is wrong, or was already used. */
+  INVALID_TWO_FACTOR_CODE: "BAD_REQUEST",
+  TWO_FACTOR_ALREADY_ENABLED: "CONFLICT",
+  TWO_FACTOR_NOT_ENABLED: "CONFLICT",
+  /** An operator acting on their own account (their withdrawal, balance, status or role). */
+  SELF_ACTION_FORBIDDEN: "FORBIDDEN",
   IDEMPOTENCY_CONFLICT: "CONFLICT",
   WITHDRAWAL_DECIDED: "CONFLICT",
   STALE_FENCING_TOKEN: "CONFLICT",

@@ -10,8 +10,16 @@ export {
   CLIENT_IP_HEADER,
   createHttpContext,
   createServerContext,
+  requestIsHttps,
 } from "./auth/http-context";
-export { REFRESH_COOKIE, readCookies, SESSION_COOKIE } from "./auth/session-cookies";
+export {
+  REFRESH_COOKIE,
+  readCookies,
+  SECURE_REFRESH_COOKIE,
+  SECURE_SESSION_COOKIE,
+  SESSION_COOKIE,
+  sessionCookieNames,
+} from "./auth/session-cookies";
 export { SessionStore } from "./auth/session-store";
 export { SessionTokens } from "./auth/session-token";
 export { type Context, createContext, type HttpExchange, type Session } from "./context";

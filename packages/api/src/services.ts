@@ -8,11 +8,12 @@ import { processSingleton } from "@spotx/platform";
 import { type Etcd3, etcdClient } from "@spotx/platform/etcd";
 import { LockService } from "@spotx/platform/locks";
 import { type Redis, redisClient } from "@spotx/platform/redis";
-import { apiKeySealingKey, serverSecretKey } from "@spotx/platform/secrets";
+import { apiKeySealingKey, serverSecretKey, twoFactorSealingKey } from "@spotx/platform/secrets";
 import type { SocketEmitter } from "@spotx/platform/socket-emitter";
 import { type Topology, topology } from "@spotx/platform/topology";
 import type { ServerToClientEvents } from "@spotx/protocol";
 import { RateLimiterRedis } from "rate-limiter-flexible";
+import { LoginChallenges } from "./auth/login-challenge";
 import { LoginThrottle } from "./auth/login-throttle";
 import { SessionStore } from "./auth/session-store";
 import { SessionTokens } from "./auth/session-token";
@@ -49,6 +50,7 @@ export class ApiServices {
   private sessionStore: SessionStore | undefined;
   private tokens: SessionTokens | undefined;
   private throttle: LoginThrottle | undefined;
+  private challenges: LoginChallenges | undefined;
   private demoLimiter: RateLimiterRedis | undefined;
 
   constructor(private readonly parts: Partial<ApiServiceParts> = {}) {}
@@ -81,6 +83,17 @@ export class ApiServices {
   /** The key API secrets are sealed with (derived from the server key). */
   get apiKeySealingKey(): Buffer {
     return apiKeySealingKey(this.secretKey);
+  }
+
+  /** The key two-factor (TOTP) secrets are sealed with (derived from the server key). */
+  get twoFactorSealingKey(): Buffer {
+    return twoFactorSealingKey(this.secretKey);
+  }
+
+  /** Signs and checks the token between a right password and the second factor. */
+  get loginChallenges(): LoginChallenges {
+    this.challenges ??= new LoginChallenges(this.secretKey);
+    return this.challenges;
   }
 
   get settings(): ApiSettings {

@@ -1,5 +1,6 @@
 // What the API's security and demo features are tuned by, in one object: built from the
 // environment in a running process, passed explicitly (and shrunk) by tests.
+import { type PlatformEnv, platformEnv } from "@spotx/platform/env";
 import { type ApiEnv, apiEnv } from "./env";
 
 export type ApiSettings = {
@@ -18,17 +19,20 @@ export type ApiSettings = {
     refreshGraceSeconds: number;
   };
   login: {
-    /** Failed logins for one email, without a success between, that lock it… */
-    accountFailures: number;
-    /** …counted over this window… */
-    accountWindowSeconds: number;
-    /** …for this long. */
-    accountLockSeconds: number;
-    /** Failed logins from one IP (any email) within the window that lock the IP… */
-    ipFailures: number;
-    ipWindowSeconds: number;
-    /** …for this long. */
-    ipLockSeconds: number;
+    /**
+     * Attempts at one account from one client address that go through at once; each further
+     * one waits `firstDelayMs`, doubled per further failure…
+     */
+    freeAttempts: number;
+    firstDelayMs: number;
+    /** …up to this long. */
+    maxDelayMs: number;
+    /** An account's failures from an address are forgotten this long after the last one. */
+    attemptsTtlSeconds: number;
+    /** Attempts (any accounts) that did not end in a sign-in that one address may make… */
+    addressBudget: number;
+    /** …per this window, counted from its first. */
+    addressWindowSeconds: number;
   };
   demoDeposits: {
     enabled: boolean;
@@ -39,7 +43,18 @@ export type ApiSettings = {
   };
 };
 
-export function apiSettings(env: ApiEnv = apiEnv()): ApiSettings {
+/** Demo deposits as configured, or by default on everywhere but production. */
+export function demoDepositsEnabled(
+  setting: ApiEnv["DEMO_DEPOSITS"],
+  nodeEnv: PlatformEnv["NODE_ENV"],
+): boolean {
+  return (setting ?? (nodeEnv === "production" ? "off" : "on")) === "on";
+}
+
+export function apiSettings(
+  env: ApiEnv = apiEnv(),
+  nodeEnv: PlatformEnv["NODE_ENV"] = platformEnv().NODE_ENV,
+): ApiSettings {
   return {
     sessions: {
       accessTtlSeconds: env.SESSION_TTL_SECONDS,
@@ -48,15 +63,15 @@ export function apiSettings(env: ApiEnv = apiEnv()): ApiSettings {
       refreshGraceSeconds: 10,
     },
     login: {
-      accountFailures: 5,
-      accountWindowSeconds: 3_600,
-      accountLockSeconds: 900,
-      ipFailures: 20,
-      ipWindowSeconds: 3_600,
-      ipLockSeconds: 3_600,
+      freeAttempts: 5,
+      firstDelayMs: 1_000,
+      maxDelayMs: 900_000,
+      attemptsTtlSeconds: 86_400,
+      addressBudget: 20,
+      addressWindowSeconds: 3_600,
     },
     demoDeposits: {
-      enabled: env.DEMO_DEPOSITS === "on",
+      enabled: demoDepositsEnabled(env.DEMO_DEPOSITS, nodeEnv),
       maxWholeUnits: env.DEMO_DEPOSIT_MAX,
       perHour: 20,
     },

@@ -9,7 +9,7 @@ import superjson from "superjson";
 import { CSRF_HEADER } from "./auth/csrf";
 import type { Context } from "./context";
 import { ApiError, errorLabel, toApiError } from "./errors";
-import type { RateLimitClass } from "./guards/rate-limits";
+import { type RateLimitClass, rateLimitAddress } from "./guards/rate-limits";
 
 const log = logger("trpc");
 
@@ -75,10 +75,16 @@ export function rateLimitClass(path: string, type: string): RateLimitClass {
   return type === "query" ? "reads" : "orders";
 }
 
-/** The account a sign-in call names (the `auth` class counts per account as well as per IP). */
-function accountNamed(input: unknown): string | null {
+/**
+ * The account a sign-in call names, at the caller's address: the `auth` class counts per
+ * (account, address) as well as per address — never per account alone, which would let anyone
+ * anywhere spend an account's budget and keep its owner out (the login throttle's rule too).
+ */
+function accountNamed(input: unknown, ip: string | null): string | null {
   if (typeof input !== "object" || input === null || !("email" in input)) return null;
-  return typeof input.email === "string" ? input.email.trim().toLowerCase().slice(0, 254) : null;
+  if (typeof input.email !== "string") return null;
+  const account = input.email.trim().toLowerCase().slice(0, 254);
+  return `${account}@${ip === null || ip === "" ? "unknown" : rateLimitAddress(ip)}`;
 }
 
 /** HTTP calls spend their caller's rate-limit budget; in-process calls (our own renders) do not. */
@@ -86,7 +92,8 @@ const rateLimited = t.middleware(async ({ ctx, path, type, getRawInput, next }) 
   const limits = ctx.services.rateLimits;
   if (limits === null || ctx.http === null) return next();
   const endpointClass = rateLimitClass(path, type);
-  const account = endpointClass === "auth" ? accountNamed(await getRawInput()) : null;
+  const account =
+    endpointClass === "auth" ? accountNamed(await getRawInput(), ctx.request.ip) : null;
   const verdict = await limits.consume(endpointClass, {
     ip: ctx.request.ip,
     user: account ?? ctx.session?.userId ?? null,
@@ -121,10 +128,19 @@ export const activeProcedure = protectedProcedure.use(({ ctx, next }) => {
   return next({ ctx });
 });
 
-/** An active operator: the admin router. */
+/**
+ * An active operator with two-factor sign-in on: the admin router. An operator without it is
+ * signed in by their password alone, which may enrol (auth.twoFactor) and nothing more here.
+ */
 export const operatorProcedure = protectedProcedure.use(({ ctx, next }) => {
   if (ctx.session.role !== "operator" || ctx.session.status !== "active") {
     throw new ApiError("FORBIDDEN", "operators only");
+  }
+  if (!ctx.session.twoFactor) {
+    throw new ApiError(
+      "TWO_FACTOR_REQUIRED",
+      "operators must turn on two-factor sign-in before using the console (Account → Security)",
+    );
   }
   return next({ ctx });
 });

@@ -6,6 +6,7 @@ import { findApiKey, schema } from "@spotx/db";
 import { apiKeySealingKey } from "@spotx/platform/secrets";
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { apiSettings } from "../src/settings";
 import { type ApiFixture, startApiFixture } from "./api-fixture";
 
 let f: ApiFixture;
@@ -75,6 +76,25 @@ describe("balances and demo deposits", () => {
       f.settings.demoDeposits.enabled = true;
     }
     expect((await caller.account.balances()).find((b) => b.asset === "USDT")?.available).toBe("0");
+  });
+});
+
+describe("demo deposits' default", () => {
+  it("is off under NODE_ENV=production unless DEMO_DEPOSITS=on says otherwise, on elsewhere", () => {
+    const env = {
+      SESSION_TTL_SECONDS: 900,
+      SESSION_REFRESH_TTL_SECONDS: 604_800,
+      DEMO_DEPOSIT_MAX: 1,
+    };
+    expect(apiSettings(env, "production").demoDeposits.enabled).toBe(false);
+    expect(apiSettings({ ...env, DEMO_DEPOSITS: "on" }, "production").demoDeposits.enabled).toBe(
+      true,
+    );
+    expect(apiSettings(env, "development").demoDeposits.enabled).toBe(true);
+    expect(apiSettings(env, "test").demoDeposits.enabled).toBe(true);
+    expect(apiSettings({ ...env, DEMO_DEPOSITS: "off" }, "development").demoDeposits.enabled).toBe(
+      false,
+    );
   });
 });
 
@@ -186,6 +206,7 @@ describe("API keys", () => {
         key: created.key,
         permissions: ["read", "trade"],
         ipAllowlist: ["10.0.0.0/8", "2001:db8::1"],
+        replay: "gate",
         label: "market maker",
         createdAt: created.createdAt,
         lastUsedAt: null,
@@ -200,6 +221,31 @@ describe("API keys", () => {
       label: "NOT_FOUND",
     });
     expect((await caller.account.apiKeys.list())[0]?.revokedAt).toEqual(expect.any(Number));
+  });
+
+  it("takes the key's replay choice: gate.io's (repeats accepted) by default, or strict", async () => {
+    const user = await f.createUser();
+    const caller = await f.callerAs(user);
+    const plain = await caller.account.apiKeys.create({ permissions: ["read"] });
+    const strict = await caller.account.apiKeys.create({ permissions: ["read"], replay: "strict" });
+    expect(plain.replay).toBe("gate");
+    expect(strict.replay).toBe("strict");
+    const rows = await f.db
+      .select({ key: schema.apiKeys.key, mode: schema.apiKeys.replayMode })
+      .from(schema.apiKeys)
+      .where(eq(schema.apiKeys.userId, user.id));
+    expect(new Map(rows.map((r) => [r.key, r.mode]))).toEqual(
+      new Map([
+        [plain.key, "gate"],
+        [strict.key, "strict"],
+      ]),
+    );
+    await expect(
+      caller.account.apiKeys.create({
+        permissions: ["read"],
+        replay: "never" as unknown as "gate",
+      }),
+    ).rejects.toMatchObject({ label: "INVALID_PARAM_VALUE" });
   });
 
   it("refuses keys without a permission, with one twice, or with an address that is not one", async () => {

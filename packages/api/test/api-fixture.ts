@@ -4,7 +4,15 @@
 // two ways in: in-process callers (createCaller) and HTTP through tRPC's fetch adapter with the
 // route handler's own context builder. Nothing of our servers is mocked.
 import { randomBytes, randomUUID } from "node:crypto";
-import { type Database, DEMO_ASSETS, DEMO_MARKETS, deposit, hashPassword, schema } from "@spotx/db";
+import {
+  type Database,
+  DEMO_ASSETS,
+  DEMO_MARKETS,
+  deposit,
+  hashPassword,
+  schema,
+  sealSecret,
+} from "@spotx/db";
 import { createTestDatabase, type TestDatabase } from "@spotx/db/testing";
 import { platformEnv } from "@spotx/platform";
 import { createEtcd, type Etcd3 } from "@spotx/platform/etcd";
@@ -12,9 +20,11 @@ import { logger } from "@spotx/platform/logger";
 import { MarketConfigWatcher } from "@spotx/platform/market-config";
 import { createRedis, type Redis } from "@spotx/platform/redis";
 import { type Topology, topology } from "@spotx/platform/topology";
+import { eq } from "drizzle-orm";
 import { CSRF_HEADER } from "../src/auth/csrf";
 import { CLIENT_IP_HEADER } from "../src/auth/http-context";
 import { REFRESH_COOKIE, SESSION_COOKIE } from "../src/auth/session-cookies";
+import { newTotpSecret, TOTP_PERIOD_SECONDS, totpCode } from "../src/auth/totp";
 import type { Context, HttpExchange, Session } from "../src/context";
 import { type RateLimitSettingsInput, RateLimits } from "../src/guards/rate-limits";
 import { handleTrpcRequest } from "../src/http-handler";
@@ -29,6 +39,8 @@ export type TestUser = {
   password: string;
   role: "trader" | "operator";
   status: "active" | "frozen";
+  /** The TOTP secret when two-factor sign-in is on (every operator's, unless asked otherwise). */
+  totpSecret: string | null;
 };
 
 /** What a procedure call over HTTP answered, with the cookies it set. */
@@ -110,6 +122,8 @@ export async function startApiFixture(
     trading,
     ...(rateLimits ? { rateLimits } : {}),
   });
+  /** The last TOTP step each user's code was made for by `freshCode`. */
+  const lastSteps = new Map<bigint, number>();
   // One password hash for every fixture user: scrypt is slow on purpose.
   const passwordHashes = new Map<string, Promise<string>>();
   let users = 0;
@@ -118,6 +132,7 @@ export async function startApiFixture(
     role: TestUser["role"] = "trader",
     status: TestUser["status"] = "active",
     password = "correct horse battery",
+    options: { twoFactor?: boolean } = {},
   ): Promise<TestUser> {
     users += 1;
     const email = `u${users}-${randomUUID().slice(0, 8)}@test.spotx.dev`;
@@ -131,7 +146,49 @@ export async function startApiFixture(
       .values({ email, passwordHash: await hash, role, status })
       .returning({ id: schema.users.id });
     if (!row) throw new Error("user not created");
-    return { id: row.id, email, password, role, status };
+    const user: TestUser = { id: row.id, email, password, role, status, totpSecret: null };
+    // Operators must have two-factor sign-in for the console: theirs is on unless a test says not.
+    if (options.twoFactor ?? role === "operator") await enableTwoFactor(user);
+    return user;
+  }
+
+  /** Turns two-factor sign-in on for `user` (as a confirmed enrolment would); sets its secret. */
+  async function enableTwoFactor(user: TestUser): Promise<string> {
+    const secret = newTotpSecret();
+    await db
+      .update(schema.users)
+      .set({
+        totpSecretSealed: sealSecret(secret, services.twoFactorSealingKey),
+        totpEnabledAt: new Date(),
+        totpLastStep: null,
+        totpRecoveryHashes: [],
+      })
+      .where(eq(schema.users.id, user.id));
+    user.totpSecret = secret;
+    lastSteps.delete(user.id);
+    return secret;
+  }
+
+  /**
+   * A code of `user`'s the server has not seen from this fixture yet: the current step's, or —
+   * when a test already used it — the next one's (accepted as clock drift), waiting for the step
+   * to turn when both were used.
+   */
+  async function freshCode(user: TestUser): Promise<string> {
+    const secret = user.totpSecret;
+    if (secret === null) throw new Error(`${user.email} has no two-factor secret`);
+    for (;;) {
+      const now = Math.floor(Date.now() / 1000);
+      const current = Math.floor(now / TOTP_PERIOD_SECONDS);
+      const step = Math.max(current, (lastSteps.get(user.id) ?? 0) + 1);
+      if (step <= current + 1) {
+        lastSteps.set(user.id, step);
+        return totpCode(secret, step * TOTP_PERIOD_SECONDS);
+      }
+      await new Promise((resolve) =>
+        setTimeout(resolve, ((current + 1) * TOTP_PERIOD_SECONDS - now) * 1000 + 50),
+      );
+    }
   }
 
   async function fund(userId: bigint, asset: string, amount: bigint) {
@@ -141,7 +198,13 @@ export async function startApiFixture(
   /** A live session of the user, as logging in would have made it. */
   async function sessionOf(user: TestUser): Promise<Session> {
     const { sessionId } = await services.sessions.create(user.id, { ip: null, userAgent: null });
-    return { userId: user.id, role: user.role, status: user.status, sessionId };
+    return {
+      userId: user.id,
+      role: user.role,
+      status: user.status,
+      twoFactor: user.totpSecret !== null,
+      sessionId,
+    };
   }
 
   /** An HTTP exchange that records the cookies a procedure sets. */
@@ -216,6 +279,28 @@ export async function startApiFixture(
     };
   }
 
+  /**
+   * Signs `user` in over HTTP as the login page does: the password, then — when two-factor
+   * sign-in is on — a fresh code. The jar holds the session cookies after.
+   */
+  async function signIn(user: TestUser, jar = new CookieJar(), ip?: string): Promise<CookieJar> {
+    const first = await http("auth.logIn", {
+      input: { email: user.email, password: user.password },
+      jar,
+      ip,
+    });
+    const step = resultOf<{ outcome: string; challenge?: string }>(first);
+    if (step.outcome === "code_required") {
+      const second = await http("auth.logInWithCode", {
+        input: { challenge: step.challenge, code: await freshCode(user) },
+        jar,
+        ip,
+      });
+      resultOf(second);
+    }
+    return jar;
+  }
+
   return {
     namespace,
     names,
@@ -229,12 +314,15 @@ export async function startApiFixture(
     secretKey,
     services,
     createUser,
+    enableTwoFactor,
+    freshCode,
     fund,
     sessionOf,
     exchange,
     context,
     callerAs,
     http,
+    signIn,
     async stop() {
       await halts.stop();
       await etcd.delete().prefix(`/${namespace}/`);

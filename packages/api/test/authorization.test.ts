@@ -19,6 +19,7 @@ import { callTRPCProcedure, TRPCError } from "@trpc/server";
 import { eq, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { REFRESH_COOKIE } from "../src/auth/session-cookies";
+import { beginEnrolment, disableTwoFactor } from "../src/auth/two-factor";
 import type { Context } from "../src/context";
 import { type ApiLabel, errorLabel } from "../src/errors";
 import { appRouter, createCaller } from "../src/root";
@@ -31,6 +32,8 @@ type Expected = "allow" | ApiLabel;
 type Call = { f: ApiFixture; as: TestUser | null; owner: TestUser; marker: string };
 type Entry = {
   input?: (call: Call) => Promise<unknown> | unknown;
+  /** Puts back what the call changed that later cells rely on (two-factor sign-in on or off). */
+  after?: (call: Call) => Promise<void>;
   /** The input itself names trader A (logging in with A's password): A's data is the answer. */
   answersAsOwner?: true;
   /** An operator's view of every user (the admin router): A's data may be in the answer. */
@@ -71,6 +74,11 @@ const OPERATOR_ONLY = {
 } as const;
 const reason = "authorization matrix";
 
+/** A current code for a caller with two-factor sign-in on (the operator), who must give one. */
+async function codeOf({ f, as }: Call): Promise<{ totpCode?: string }> {
+  return as?.totpSecret ? { totpCode: await f.freshCode(as) } : {};
+}
+
 /** An order of A's, resting in BTC_USDT (its `text` carries A's marker). */
 async function ownersOrder({ f, owner, marker }: Call) {
   const text = `t-${marker}-${randomUUID().slice(0, 6)}`;
@@ -106,6 +114,54 @@ const EXPECTED: Record<string, Entry> = {
     ...SIGNED_IN,
   },
   "auth.me": PUBLIC,
+  // A sign-in of someone else's (a fresh user with two-factor sign-in) completed by its code.
+  "auth.logInWithCode": {
+    input: async ({ f }) => {
+      const user = await f.createUser("trader", "active", undefined, { twoFactor: true });
+      const [row] = await f.db
+        .select({ passwordHash: schema.users.passwordHash })
+        .from(schema.users)
+        .where(eq(schema.users.id, user.id));
+      return {
+        challenge: await f.services.loginChallenges.issue(user.id, row?.passwordHash ?? ""),
+        code: await f.freshCode(user),
+      };
+    },
+    ...PUBLIC,
+  },
+  "auth.twoFactor.status": SIGNED_IN,
+  // Anyone signed in may enrol (with their own password); the operator is enrolled already.
+  "auth.twoFactor.begin": {
+    input: ({ as, owner }) => ({ password: (as ?? owner).password }),
+    ...SIGNED_IN,
+    operator: "TWO_FACTOR_ALREADY_ENABLED",
+  },
+  "auth.twoFactor.confirm": {
+    input: async ({ f, as }) => {
+      if (!as || as.totpSecret !== null) return { code: "000000" };
+      const { secret } = await beginEnrolment(f.db, f.services.twoFactorSealingKey, as);
+      as.totpSecret = secret;
+      return { code: await f.freshCode(as) };
+    },
+    after: async ({ f, as }) => {
+      if (as && as.role !== "operator") await setTwoFactorOff(f, as);
+    },
+    ...SIGNED_IN,
+    operator: "TWO_FACTOR_ALREADY_ENABLED",
+  },
+  "auth.twoFactor.disable": {
+    input: async ({ f, as }) => {
+      if (!as) return { password: "x", code: "000000" };
+      if (as.totpSecret === null) await f.enableTwoFactor(as);
+      return { password: as.password, code: await f.freshCode(as) };
+    },
+    after: async ({ f, as }) => {
+      // The operator's console needs it back on; the traders' stays off.
+      if (as?.role === "operator") await f.enableTwoFactor(as);
+      else if (as) as.totpSecret = null;
+    },
+    ...SIGNED_IN,
+  },
 
   "markets.list": PUBLIC,
   "markets.get": { input: () => market, ...PUBLIC },
@@ -129,7 +185,12 @@ const EXPECTED: Record<string, Entry> = {
   "account.ledger": SIGNED_IN,
   "account.demoDeposit": { input: () => ({ asset: "USDT", amount: "10" }), ...ACTIVE },
   "account.requestWithdrawal": {
-    input: ({ as }) => ({ asset: "USDT", amount: "1", address: `addr-${as?.id ?? "none"}` }),
+    input: async (call) => ({
+      asset: "USDT",
+      amount: "1",
+      address: `addr-${call.as?.id ?? "none"}`,
+      ...(await codeOf(call)),
+    }),
     ...ACTIVE,
   },
   "account.withdrawals": SIGNED_IN,
@@ -146,7 +207,10 @@ const EXPECTED: Record<string, Entry> = {
     },
     ...OWNER_ONLY("NOT_FOUND"),
   },
-  "account.apiKeys.create": { input: () => ({ permissions: ["read"] }), ...ACTIVE },
+  "account.apiKeys.create": {
+    input: async (call) => ({ permissions: ["read"], ...(await codeOf(call)) }),
+    ...ACTIVE,
+  },
   "account.apiKeys.list": SIGNED_IN,
   "account.apiKeys.revoke": {
     input: async ({ f, owner }) => {
@@ -160,6 +224,12 @@ const EXPECTED: Record<string, Entry> = {
     ...OWNER_ONLY("NOT_FOUND"),
   },
 };
+
+/** Two-factor sign-in off again for `user` (as disabling it does). */
+async function setTwoFactorOff(f: ApiFixture, user: TestUser) {
+  await disableTwoFactor(f.db, user.id);
+  user.totpSecret = null;
+}
 
 /** A pending withdrawal of A's (its address carries A's marker), for the operator to decide. */
 async function ownersWithdrawal({ f, owner, marker }: Call) {
@@ -317,7 +387,13 @@ async function contextFor(user: TestUser | null): Promise<Context> {
     ip: null,
     userAgent: null,
   });
-  const session = { userId: user.id, role: user.role, status: user.status, sessionId };
+  const session = {
+    userId: user.id,
+    role: user.role,
+    status: user.status,
+    twoFactor: user.totpSecret !== null,
+    sessionId,
+  };
   return f.context(session, f.exchange(new Map([[REFRESH_COOKIE, refreshToken]])));
 }
 
@@ -328,7 +404,8 @@ async function call(
   const procedure = PROCEDURES[path];
   if (!procedure) throw new Error(`no procedure ${path}`);
   const as = role === "anonymous" ? null : users[role];
-  const input = await EXPECTED[path]?.input?.({ f, as, owner: users.trader, marker });
+  const entry = EXPECTED[path];
+  const input = await entry?.input?.({ f, as, owner: users.trader, marker });
   try {
     const output = await callTRPCProcedure({
       router: appRouter,
@@ -343,6 +420,8 @@ async function call(
   } catch (error) {
     if (error instanceof TRPCError) return { ok: false, error };
     throw error;
+  } finally {
+    await entry?.after?.({ f, as, owner: users.trader, marker });
   }
 }
 

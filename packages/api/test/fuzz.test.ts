@@ -140,6 +140,12 @@ const badCursor = fc.oneof(
   fc.integer({ min: 201, max: 300 }).map((n) => "a".repeat(n)),
   fc.constant(Buffer.from('["x","BTC_USDT","1",0]').toString("base64url")),
 );
+/** A TOTP code field: never six digits once spaces are taken out (that would be a code). */
+const badCode = fc.oneof(
+  notString,
+  fc.constantFrom("", "12345", "1234567", "abcdef", "１２３４５６", "12345x", "-12345"),
+  junk.filter((s) => !/^[0-9]{6}$/.test(s.replace(/\s/g, ""))),
+);
 const badApiKey = fc.oneof(notString, fc.constant("A".repeat(32)), not(/^[0-9a-f]{32}$/));
 
 // ------------------------------------------------------------------ the procedures' fields
@@ -168,6 +174,22 @@ const FIELDS: Record<string, Spec> = {
   "auth.changePassword": {
     base: (x) => ({ currentPassword: x.owner.password, newPassword: "another password" }),
     fields: { currentPassword: required(badPassword), newPassword: required(badNewPassword) },
+  },
+  "auth.logInWithCode": {
+    base: () => ({ challenge: "not a challenge", code: "123456" }),
+    fields: { challenge: required(badText(2_000, 1)), code: required(badText(40, 1)) },
+  },
+  "auth.twoFactor.begin": {
+    base: (x) => ({ password: x.owner.password }),
+    fields: { password: required(badPassword) },
+  },
+  "auth.twoFactor.confirm": {
+    base: () => ({ code: "123456" }),
+    fields: { code: required(badCode) },
+  },
+  "auth.twoFactor.disable": {
+    base: (x) => ({ password: x.owner.password, code: "123456" }),
+    fields: { password: required(badPassword), code: required(badText(40, 1)) },
   },
   "markets.get": marketOnly,
   "markets.ticker": marketOnly,
@@ -237,6 +259,7 @@ const FIELDS: Record<string, Spec> = {
       amount: required(badDecimal),
       address: required(badText(200, 1)),
       clientRef: optional(badClientRef),
+      totpCode: optional(badCode),
     },
   },
   "account.withdrawals": {
@@ -250,6 +273,7 @@ const FIELDS: Record<string, Spec> = {
       permissions: required(badPermissions),
       ipAllowlist: optional(badAllowlist),
       label: optional(badText(100)),
+      totpCode: optional(badCode),
     },
   },
   "account.apiKeys.revoke": {

@@ -1,9 +1,10 @@
 // Browser sessions over tRPC's HTTP endpoint, as the web's route handler serves them: the
 // cookies and their flags, expiry and automatic refresh, refresh-token rotation and reuse
 // detection, logout and password changes revoking, freezes applying at once, and the CSRF rule.
-import { schema } from "@spotx/db";
+import { createApiKey, hashPassword, revokeApiKey, schema, verifyPassword } from "@spotx/db";
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { decodeCredentialChange } from "../src/auth/credential-events";
 import { CLIENT_HTTPS_HEADER } from "../src/auth/http-context";
 import {
   type ApiFixture,
@@ -25,7 +26,7 @@ afterAll(async () => {
   await f?.stop();
 });
 
-type Account = { id: string; email: string; role: string; status: string };
+type Account = { id: string; email: string; role: string; status: string; twoFactor: boolean };
 
 async function logIn(jar = new CookieJar(), user = trader) {
   const answer = await f.http("auth.logIn", {
@@ -63,7 +64,7 @@ describe("cookies", () => {
       expect(cookie).toMatch(/; Path=\/(;|$)/);
       expect(cookie).not.toMatch(/Secure/);
     }
-    expect(resultOf<Account>(answer).email).toBe(trader.email);
+    expect(resultOf<{ account: Account }>(answer).account.email).toBe(trader.email);
   });
 
   it("marks the cookies Secure when the page was served over HTTPS", async () => {
@@ -78,14 +79,46 @@ describe("cookies", () => {
     });
     for (const answer of [direct, proxied]) {
       expect(answer.setCookies).toHaveLength(2);
-      for (const cookie of answer.setCookies) expect(cookie).toMatch(/; Secure(;|$)/);
+      for (const cookie of answer.setCookies) {
+        expect(cookie).toMatch(/^__Host-spotx_(session|refresh)=/);
+        expect(cookie).toMatch(/; Secure(;|$)/);
+        expect(cookie).toMatch(/; Path=\/(;|$)/);
+        expect(cookie).not.toMatch(/Domain=/i);
+      }
     }
     // A client claiming HTTPS itself is not believed: the web server overwrites the header.
     const claimed = await f.http("auth.logIn", {
       input: { email: trader.email, password: trader.password },
       headers: { "x-forwarded-proto": "https" },
     });
-    for (const cookie of claimed.setCookies) expect(cookie).not.toMatch(/Secure/);
+    for (const cookie of claimed.setCookies) {
+      expect(cookie).not.toMatch(/Secure/);
+      expect(cookie).toMatch(/^spotx_(session|refresh)=/);
+    }
+  });
+
+  it("reads only the cookie names of the request's scheme", async () => {
+    const https = { [CLIENT_HTTPS_HEADER]: "1" };
+    const jar = new CookieJar();
+    await f.http("auth.logIn", {
+      input: { email: trader.email, password: trader.password },
+      headers: https,
+      jar,
+    });
+    expect([...jar.cookies.keys()].sort()).toEqual([
+      "__Host-spotx_refresh",
+      "__Host-spotx_session",
+    ]);
+    const overHttps = await f.http("auth.me", { method: "GET", jar, headers: https });
+    expect(resultOf<Account | null>(overHttps)).toMatchObject({ email: trader.email });
+    // The same cookies on a plain-HTTP request are not the session cookies of that scheme…
+    expect(await me(jar)).toBeNull();
+    // …and a plain-named cookie on an HTTPS request (set by a plain-HTTP page or a sibling
+    // subdomain, which cannot set a __Host- one) is ignored.
+    const planted = new CookieJar();
+    planted.cookies.set("spotx_session", jar.cookies.get("__Host-spotx_session") ?? "");
+    const ignored = await f.http("auth.me", { method: "GET", jar: planted, headers: https });
+    expect(resultOf<Account | null>(ignored)).toBeNull();
   });
 
   it("knows the user from the cookie, and nobody without it", async () => {
@@ -211,15 +244,53 @@ describe("revocation", () => {
     expect(await me(jar)).toBeNull();
   });
 
-  it("a password change ends every session of the user and keeps this browser signed in", async () => {
+  it("a password change ends every session and API key of the user and keeps this browser signed in", async () => {
     const user = await f.createUser("trader", "active", "old password 1");
     const here = (await logIn(new CookieJar(), user)).jar;
     const elsewhere = (await logIn(new CookieJar(), user)).jar;
+    const keys = [];
+    for (let i = 0; i < 3; i += 1) {
+      keys.push(
+        await createApiKey(f.db, f.services.apiKeySealingKey, {
+          userId: user.id,
+          permissions: ["read", "trade"],
+        }),
+      );
+    }
+    const revokedBefore = keys[2]?.key ?? "";
+    await revokeApiKey(f.db, user.id, revokedBefore);
+    const othersKey = await createApiKey(f.db, f.services.apiKeySealingKey, {
+      userId: trader.id,
+      permissions: ["read"],
+    });
+    const listener = f.redis.duplicate();
+    await listener.subscribe(f.names.redis.credentialsChannel);
+    const heard = new Promise<string>((resolve) => listener.once("message", (_c, m) => resolve(m)));
     const answer = await f.http("auth.changePassword", {
       input: { currentPassword: "old password 1", newPassword: "new password 2" },
       jar: here,
     });
-    expect(resultOf<{ revokedSessions: number }>(answer)).toEqual({ revokedSessions: 2 });
+    expect(resultOf<{ revokedSessions: number }>(answer)).toEqual({
+      revokedSessions: 2,
+      revokedApiKeys: 2,
+    });
+    // Every key is dead (the one revoked before kept its time); another user's is untouched.
+    for (const key of [...keys, othersKey]) {
+      const [row] = await f.db
+        .select({ revokedAt: schema.apiKeys.revokedAt })
+        .from(schema.apiKeys)
+        .where(eq(schema.apiKeys.key, key.key));
+      expect(row?.revokedAt, key.key).toEqual(key === othersKey ? null : expect.any(Date));
+    }
+    // Announced after the commit: web instances end the keys' and sessions' subscriptions.
+    try {
+      expect(decodeCredentialChange(await heard)).toEqual({
+        userId: user.id,
+        reason: "password_changed",
+      });
+    } finally {
+      listener.disconnect();
+    }
     expect(await me(elsewhere)).toBeNull();
     expect(errorOf(await f.http("auth.refresh", { jar: elsewhere })).label).toBe("LOGIN_REQUIRED");
     expect(await me(here)).toMatchObject({ email: user.email });
@@ -231,6 +302,21 @@ describe("revocation", () => {
       input: { email: user.email, password: "new password 2" },
     });
     expect(renewed.status).toBe(200);
+  });
+
+  it("a login with a hash of the older scrypt cost stores the password again at today's", async () => {
+    const user = await f.createUser();
+    const old = await hashPassword(user.password, { N: 16_384, r: 8, p: 1 });
+    await f.db.update(schema.users).set({ passwordHash: old }).where(eq(schema.users.id, user.id));
+    await logIn(new CookieJar(), user);
+    const [row] = await f.db
+      .select({ passwordHash: schema.users.passwordHash })
+      .from(schema.users)
+      .where(eq(schema.users.id, user.id));
+    expect(row?.passwordHash.split("$").slice(1, 4)).toEqual(["131072", "8", "1"]);
+    expect(await verifyPassword(user.password, row?.passwordHash ?? "")).toBe(true);
+    // And the next login verifies against the new hash.
+    await logIn(new CookieJar(), user);
   });
 
   it("a wrong current password changes nothing", async () => {

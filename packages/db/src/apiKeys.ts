@@ -9,6 +9,8 @@ import { requireId, requireObject, requireOneOf, requireString, requireText } fr
 import { apiKeys } from "./schema";
 
 export type ApiKeyPermission = "read" | "trade";
+export const API_KEY_REPLAY_MODES = ["gate", "strict"] as const;
+export type ApiKeyReplayMode = (typeof API_KEY_REPLAY_MODES)[number];
 export type ApiKey = typeof apiKeys.$inferSelect;
 
 function requireServerKey(serverKey: unknown): asserts serverKey is Buffer {
@@ -55,6 +57,8 @@ export async function createApiKey(
     permissions: ApiKeyPermission[];
     ipAllowlist?: string[] | null;
     label?: string;
+    /** Whether an identical signed request may repeat inside the window (`gate`, the default) or not. */
+    replayMode?: ApiKeyReplayMode;
   },
 ): Promise<{ id: bigint; key: string; secret: string }> {
   requireServerKey(serverKey);
@@ -74,9 +78,13 @@ export async function createApiKey(
     ipAllowlist = raw.ipAllowlist.map((ip: unknown) => requireText(ip, "ipAllowlist entry", 64));
   }
   const label = raw.label === undefined ? "" : requireString(raw.label, "label", 100);
+  const replayMode =
+    raw.replayMode === undefined
+      ? "gate"
+      : requireOneOf(raw.replayMode, API_KEY_REPLAY_MODES, "replayMode");
   const exists = await db.execute(sql`SELECT 1 FROM users WHERE id = ${userId}`);
   if (exists.rows.length === 0) throw new LedgerError("NOT_FOUND", `user ${userId} does not exist`);
-  input = { userId, permissions, ipAllowlist, label };
+  input = { userId, permissions, ipAllowlist, label, replayMode };
   const key = randomBytes(16).toString("hex");
   const secret = randomBytes(32).toString("hex");
   const inserted = await db
@@ -88,6 +96,7 @@ export async function createApiKey(
       permissions: [...new Set(input.permissions)],
       ipAllowlist: input.ipAllowlist ?? null,
       label: input.label ?? "",
+      replayMode,
     })
     .returning({ id: apiKeys.id });
   const id = inserted[0]?.id;

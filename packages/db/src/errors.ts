@@ -17,6 +17,8 @@ export const LEDGER_LABELS = [
   "WITHDRAWAL_DECIDED",
   "IDEMPOTENCY_CONFLICT",
   "STALE_FENCING_TOKEN",
+  /** An operator deciding or adjusting their own account's money. */
+  "SELF_ACTION_FORBIDDEN",
   /** An engine event that could not have happened (see settlement.ts): the market's settlement must stop. */
   "SETTLEMENT_REJECTED",
 ] as const;

@@ -3,8 +3,15 @@
 // input at each). The ledger's internals (planning, set-based writers, retry helpers) stay
 // inside the package.
 
-export type { ApiKey, ApiKeyPermission } from "./apiKeys";
-export { createApiKey, findApiKey, openSecret, revokeApiKey, sealSecret } from "./apiKeys";
+export type { ApiKey, ApiKeyPermission, ApiKeyReplayMode } from "./apiKeys";
+export {
+  API_KEY_REPLAY_MODES,
+  createApiKey,
+  findApiKey,
+  openSecret,
+  revokeApiKey,
+  sealSecret,
+} from "./apiKeys";
 export type { AuditOrigin } from "./audit-origin";
 export type { CandleInterval } from "./candles";
 export { CANDLE_INTERVALS, candleStart, isCandleInterval } from "./candles";
@@ -44,7 +51,8 @@ export { createAsset, createMarket, loadMarket, loadMarkets, MAX_ASSET_DECIMALS 
 export { migrateDatabase, migrationsFolder } from "./migrate";
 export type { Order, OrderType, PlaceOrderInput, TimeInForce } from "./orders";
 export { jsonSafe } from "./orders";
-export { hashPassword, verifyPassword } from "./passwords";
+export type { PasswordCost } from "./passwords";
+export { hashPassword, PASSWORD_COST, passwordNeedsRehash, verifyPassword } from "./passwords";
 export type { PlacedOrder, PlaceResult } from "./placement";
 export { MAX_PLACE_BATCH, placeOrderHold, placeOrders } from "./placement";
 export type { ExclusiveOutcome, Finding, FindingKind, ReconciliationRun } from "./reconciliation";

@@ -759,6 +759,13 @@ export async function adjust(db: Database, input: AdjustInput): Promise<Transfer
     db.transaction(async (tx) => {
       await checkFence(tx, fence);
       await requireOperator(tx, a.operatorId);
+      // Four eyes: an operator's own money is adjusted by another operator.
+      if (a.operatorId === a.userId) {
+        throw new LedgerError(
+          "SELF_ACTION_FORBIDDEN",
+          `operator ${a.operatorId} cannot adjust their own balance; another operator must`,
+        );
+      }
       await requireAsset(tx, a.asset);
       await requireUser(tx, a.userId);
       const accountId = await accountIdOf(tx, a.userId, a.asset);

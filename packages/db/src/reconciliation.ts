@@ -590,6 +590,9 @@ export async function runReconciliation(
       async (tx) => {
         // One-off scans: compiling them (JIT) took longer than it saved, 0.1–0.8 s per run.
         await tx.execute(sql`SET LOCAL jit = off`);
+        // It reads every account, entry, order and trade: the app's per-statement bound
+        // (DATABASE_STATEMENT_TIMEOUT_MS) is for requests, not for this job.
+        await tx.execute(sql`SET LOCAL statement_timeout = '15min'`);
         if (fence) await checkFence(tx, fence);
         const findings: Finding[] = [];
         const { accountsChecked, entriesChecked } = await checkBalances(tx, findings);

@@ -37,8 +37,25 @@ export const users = pgTable(
     role: userRole("role").notNull().default("trader"),
     status: userStatus("status").notNull().default("active"),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+    /**
+     * Two-factor sign-in (TOTP, @spotx/api auth/two-factor): the shared secret, sealed like API
+     * key secrets (AES-256-GCM under a key derived from the server key). Set at enrolment; in
+     * force once `totp_enabled_at` is set.
+     */
+    totpSecretSealed: text("totp_secret_sealed"),
+    totpEnabledAt: timestamp("totp_enabled_at", { withTimezone: true }),
+    /** The last time step a code was accepted for: a code is good once (no replay). */
+    totpLastStep: bigint("totp_last_step", { mode: "bigint" }),
+    /** SHA-256 (hex) of each recovery code not yet used; a used one is removed. */
+    totpRecoveryHashes: text("totp_recovery_hashes").array(),
   },
-  (t) => [check("users_email_lowercase", sql`${t.email} = lower(${t.email})`)],
+  (t) => [
+    check("users_email_lowercase", sql`${t.email} = lower(${t.email})`),
+    check(
+      "users_totp_enabled_has_secret",
+      sql`${t.totpEnabledAt} IS NULL OR ${t.totpSecretSealed} IS NOT NULL`,
+    ),
+  ],
 );
 
 export const assets = pgTable(

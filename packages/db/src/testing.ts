@@ -86,7 +86,7 @@ export type TestDatabase = {
  */
 export async function createTestDatabase(
   serverUrl?: string,
-  options: { poolSize?: number; appUrl?: string } = {},
+  options: { poolSize?: number; appUrl?: string; connectTimeoutMs?: number } = {},
 ): Promise<TestDatabase> {
   const urls = databaseUrls();
   const ownerServer = serverUrl ?? urls.ownerUrl;
@@ -121,6 +121,9 @@ export async function createTestDatabase(
   const pool = createPostgresPool(url, {
     max: options.poolSize ?? 10,
     applicationName: "spotx-test",
+    ...(options.connectTimeoutMs === undefined
+      ? {}
+      : { connectTimeoutMs: options.connectTimeoutMs }),
   });
   const ownerPool = createPostgresPool(ownerUrl, { max: 2, applicationName: "spotx-test-owner" });
   return {

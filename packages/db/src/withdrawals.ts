@@ -150,6 +150,16 @@ function parseDecision(input: unknown): Decision & { withdrawalId: bigint; opera
       };
 }
 
+/** Four eyes: an operator's own withdrawal is decided by another operator. */
+function refuseOwnWithdrawal(userId: bigint, operatorId: bigint) {
+  if (userId === operatorId) {
+    throw new LedgerError(
+      "SELF_ACTION_FORBIDDEN",
+      `operator ${operatorId} cannot decide their own withdrawal; another operator must`,
+    );
+  }
+}
+
 export async function decideWithdrawalFenced(
   db: Database,
   raw: DecideWithdrawalInput,
@@ -159,6 +169,7 @@ export async function decideWithdrawalFenced(
     db.transaction(async (tx) => {
       await requireOperator(tx, input.operatorId);
       const withdrawal = await lockWithdrawal(tx, input.withdrawalId);
+      refuseOwnWithdrawal(withdrawal.userId, input.operatorId);
       assertAccountFence(input.fence, withdrawal.userId);
       await checkFence(tx, input.fence);
       const target = input.decision === "approve" ? "completed" : "rejected";

@@ -17,7 +17,9 @@ export type Fixture = {
   operatorId: bigint;
 };
 
-export async function createFixture(options: { poolSize?: number } = {}): Promise<Fixture> {
+export async function createFixture(
+  options: { poolSize?: number; connectTimeoutMs?: number } = {},
+): Promise<Fixture> {
   const test = await createTestDatabase(undefined, options);
   const db = test.db;
   await db.insert(assets).values([...DEMO_ASSETS]);

@@ -25,6 +25,7 @@ let withdrawalId: bigint;
 let accountIds: bigint[] = [];
 let sealed: string;
 let passwordHash: string;
+const LOW_COST = { N: 1024, r: 8, p: 1 };
 
 beforeAll(async () => {
   f = await createFixture();
@@ -55,7 +56,8 @@ beforeAll(async () => {
   const accounts = await f.db.execute<{ id: bigint }>(sql`SELECT id FROM accounts ORDER BY id`);
   accountIds = accounts.rows.map((r) => r.id);
   sealed = api.sealSecret("s3cret", serverKey);
-  passwordHash = await api.hashPassword("correct horse");
+  // A test's own low cost: verifying it 60 times at the production cost would take most of a minute.
+  passwordHash = await api.hashPassword("correct horse", LOW_COST);
 }, 60_000);
 afterAll(async () => {
   await f?.test.drop();
@@ -449,9 +451,37 @@ const cases: Record<string, Case> = {
     call: ([v]) => api.jsonSafe(v),
   },
   hashPassword: {
-    runs: 20,
-    args: () => A(maybe(fc.string({ maxLength: 20 }))),
-    call: ([p]) => any(api.hashPassword)(p),
+    runs: 40,
+    args: () =>
+      A(
+        maybe(fc.string({ maxLength: 20 })),
+        fc.oneof(
+          { weight: 4, arbitrary: fc.constant(LOW_COST) },
+          { weight: 1, arbitrary: fc.constant(undefined) },
+          {
+            weight: 4,
+            arbitrary: fc.record({
+              N: maybe(fc.constant(1024)),
+              r: maybe(fc.constant(8)),
+              p: junk,
+            }),
+          },
+          { weight: 1, arbitrary: junk },
+        ),
+      ),
+    call: ([p, cost]) => any(api.hashPassword)(p, cost),
+  },
+  passwordNeedsRehash: {
+    runs: 200,
+    args: () =>
+      A(
+        fc.oneof(
+          fc.constant(passwordHash),
+          fc.constantFrom("scrypt$131072$8$1$c2FsdHNhbHRzYWx0$a2V5a2V5a2V5a2V5a2V5", "scrypt$$$$$"),
+          junk,
+        ),
+      ),
+    call: ([s]) => any(api.passwordNeedsRehash)(s),
   },
   verifyPassword: {
     runs: 60,

@@ -9,7 +9,9 @@ import { BTC, balanceOf, createFixture, createUser, type Fixture, fund, USDT } f
 let f: Fixture;
 beforeAll(async () => {
   // One connection per concurrent placement.
-  f = await createFixture({ poolSize: 200 });
+  // 200 connections opened at once take seconds here (each a SCRAM exchange and a backend):
+  // the concurrency test needs every one of them, not a connect timeout.
+  f = await createFixture({ poolSize: 200, connectTimeoutMs: 60_000 });
 });
 afterAll(async () => {
   await f?.test.drop();

@@ -1,7 +1,18 @@
 // The shared infrastructure configuration, parsed once from process.env. Every server's
 // address has a default pointing at the local stack (tools/stack); setting the variable
 // points spotx at a real cluster instead, and the stack then leaves that server alone.
+import { isIP } from "node:net";
 import { z } from "zod";
+
+/** An address with a prefix length its family allows (10.0.0.0/8, fc00::/7). */
+function isCidr(entry: string): boolean {
+  const [base = "", prefix, ...rest] = entry.split("/");
+  const family = isIP(base);
+  if (family === 0 || rest.length > 0 || prefix === undefined || !/^\d{1,3}$/.test(prefix)) {
+    return false;
+  }
+  return Number(prefix) <= (family === 4 ? 32 : 128);
+}
 
 const csv = z
   .string()
@@ -67,6 +78,43 @@ export const platformEnvSchema = z.object({
     .default(1024 * 1024),
   /** How long an HTTP request may take, from its first byte to the end of the answer (ms). */
   HTTP_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(600_000).default(30_000),
+  /**
+   * The longest one SQL statement of web or worker may run (ms; PostgreSQL's statement_timeout
+   * on every connection of the pool). A runaway query is cancelled rather than holding a
+   * connection and its locks; jobs that scan everything (reconciliation) set their own.
+   */
+  /**
+   * A bearer token that opens /metrics and the detail of /health and /ready from anywhere
+   * (`Authorization: Bearer <token>`, as Prometheus sends it). Unset: only the internal
+   * networks may read them.
+   */
+  SPOTX_METRICS_TOKEN: z
+    .string()
+    .min(16, "use at least 16 characters")
+    .max(512)
+    .regex(/^[\x21-\x7e]+$/, "printable characters without spaces")
+    .optional(),
+  /**
+   * Client networks (CIDRs, comma-separated; "none" for none) that may read /metrics and the
+   * detail of /health and /ready without the token: by default loopback and the private ranges.
+   */
+  SPOTX_INTERNAL_NETWORKS: z
+    .string()
+    .default("127.0.0.0/8,::1/128,10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,fc00::/7")
+    .transform((text, ctx) => {
+      if (text.trim() === "none") return [];
+      const entries = text
+        .split(",")
+        .map((e) => e.trim())
+        .filter((e) => e.length > 0);
+      for (const entry of entries) {
+        if (!isCidr(entry)) {
+          ctx.addIssue({ code: "custom", message: `${entry} is not a network like 10.0.0.0/8` });
+        }
+      }
+      return entries;
+    }),
+  DATABASE_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(10_000),
 });
 
 export type PlatformEnv = z.infer<typeof platformEnvSchema>;

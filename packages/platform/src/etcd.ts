@@ -32,3 +32,8 @@ export function pingEtcd(endpoints: readonly string[], timeoutMs = 3_000): Promi
     }
   }, timeoutMs);
 }
+
+/** The status of the member the process's own client reaches (no client per probe). */
+export function checkEtcd(client: Etcd3, timeoutMs = 3_000): Promise<ProbeResult> {
+  return probe(async () => `etcd ${(await client.maintenance.status()).version}`, timeoutMs);
+}

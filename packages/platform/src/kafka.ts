@@ -161,3 +161,40 @@ export function pingKafka(brokers: readonly string[], timeoutMs = 3_000): Promis
     }
   }, timeoutMs);
 }
+
+type ReadinessAdmin = { admin: Admin | null; connecting: Promise<Admin> | null };
+
+/**
+ * The cluster's metadata through one admin connection the process keeps for its readiness
+ * probes (made on first use; dropped after a failure, so the next probe connects afresh).
+ */
+export function checkKafka(timeoutMs = 3_000): Promise<ProbeResult> {
+  const state = processSingleton<ReadinessAdmin>("kafka.readiness-admin", () => ({
+    admin: null,
+    connecting: null,
+  }));
+  return probe(async () => {
+    state.connecting ??= (async () => {
+      const admin = createKafka(platformEnv().KAFKA_BROKERS, "spotx-readiness", {
+        connectionTimeout: timeoutMs,
+        requestTimeout: timeoutMs,
+        retry: { retries: 0 },
+        logLevel: logLevel.NOTHING,
+      }).admin();
+      await admin.connect();
+      state.admin = admin;
+      return admin;
+    })();
+    try {
+      const admin = await state.connecting;
+      const cluster = await admin.describeCluster();
+      return `Kafka cluster ${cluster.clusterId} (${cluster.brokers.length} broker)`;
+    } catch (error) {
+      const stale = state.admin;
+      state.admin = null;
+      state.connecting = null;
+      await stale?.disconnect().catch(() => undefined);
+      throw error;
+    }
+  }, timeoutMs);
+}

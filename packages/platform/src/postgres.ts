@@ -13,14 +13,24 @@ export type PostgresClient = pg.PoolClient;
 
 export function createPostgresPool(
   url: string,
-  options: { max?: number; applicationName?: string } = {},
+  options: {
+    max?: number;
+    applicationName?: string;
+    /** statement_timeout of every connection (ms); absent: the role's or server's default. */
+    statementTimeoutMs?: number;
+    /** How long opening a connection may take (ms; 5 s by default). */
+    connectTimeoutMs?: number;
+  } = {},
 ): pg.Pool {
   const pool = new pg.Pool({
     connectionString: url,
     max: options.max ?? 10,
-    connectionTimeoutMillis: 5_000,
+    connectionTimeoutMillis: options.connectTimeoutMs ?? 5_000,
     idleTimeoutMillis: 30_000,
     application_name: options.applicationName ?? "spotx",
+    ...(options.statementTimeoutMs === undefined
+      ? {}
+      : { statement_timeout: options.statementTimeoutMs }),
   });
   // An idle client losing its connection must not crash the process; the next query reconnects.
   pool.on("error", () => {
@@ -31,9 +41,13 @@ export function createPostgresPool(
 
 /** The process-wide pool for DATABASE_URL. */
 export function postgresPool(): pg.Pool {
-  return processSingleton("postgres.pool", () =>
-    createPostgresPool(platformEnv().DATABASE_URL, { max: 20 }),
-  );
+  return processSingleton("postgres.pool", () => {
+    const env = platformEnv();
+    return createPostgresPool(env.DATABASE_URL, {
+      max: 20,
+      statementTimeoutMs: env.DATABASE_STATEMENT_TIMEOUT_MS,
+    });
+  });
 }
 
 /** Connects afresh and runs SELECT 1, so the answer reflects the server, not a pooled socket. */
@@ -49,6 +63,19 @@ export function pingPostgres(url: string, timeoutMs = 3_000): Promise<ProbeResul
     } finally {
       await client.end().catch(() => undefined);
     }
+  }, timeoutMs);
+}
+
+/**
+ * Asks the server for its version over a connection of `pool` (the process's own): what the
+ * process itself can reach, without opening a connection per probe.
+ */
+export function checkPostgres(pool: pg.Pool, timeoutMs = 3_000): Promise<ProbeResult> {
+  return probe(async () => {
+    const result = await pool.query<{ version: string }>(
+      "SELECT current_setting('server_version') AS version",
+    );
+    return `PostgreSQL ${result.rows[0]?.version ?? "?"}`;
   }, timeoutMs);
 }
 

@@ -58,3 +58,14 @@ export function pingRedis(url: string, timeoutMs = 3_000): Promise<ProbeResult> 
     }
   }, timeoutMs);
 }
+
+/** PING and the server's version over the process's own client (no connection per probe). */
+export function checkRedis(client: Redis, timeoutMs = 3_000): Promise<ProbeResult> {
+  return probe(async () => {
+    const pong = await client.ping();
+    if (pong !== "PONG") throw new Error(`unexpected PING reply ${pong}`);
+    const info = await client.info("server");
+    const version = /redis_version:(\S+)/.exec(info)?.[1];
+    return version ? `Redis ${version}` : undefined;
+  }, timeoutMs);
+}

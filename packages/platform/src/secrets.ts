@@ -50,6 +50,15 @@ export function apiKeySealingKey(serverKey: Uint8Array): Buffer {
   return Buffer.from(hkdfSync("sha256", serverKey, "", "spotx api key sealing v1", 32));
 }
 
+/**
+ * The 32-byte key two-factor (TOTP) secrets are sealed with (`sealSecret`/`openSecret` in
+ * @spotx/db), and never anything else: a copy of the users table alone gives no one's codes.
+ */
+export function twoFactorSealingKey(serverKey: Uint8Array): Buffer {
+  if (serverKey.length !== 32) throw new RangeError("the server key must be 32 bytes");
+  return Buffer.from(hkdfSync("sha256", serverKey, "", "spotx two-factor sealing v1", 32));
+}
+
 /** A token that lets its holder join `rooms.user(userId)` for `ttlSeconds`. */
 export async function signSocketToken(
   userId: bigint | string,

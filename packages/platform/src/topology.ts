@@ -53,15 +53,28 @@ export function topology(namespace: string = platformEnv().SPOTX_NAMESPACE) {
       /** Pub/sub channel on which settlement announces the orders it changed. */
       settledChannel: `${ns}:settled`,
       /**
+       * Pub/sub channel on which a change of credentials is announced (an API key revoked, a user
+       * frozen, a password changed): every web instance ends the WebSocket subscriptions that
+       * relied on them (@spotx/api auth/credential-events).
+       */
+      credentialsChannel: `${ns}:credentials`,
+      /**
        * A signed-in session (one refresh-token family): a hash with a TTL. Deleting it revokes
        * the session's access tokens and refresh token at once.
        */
       session: (sessionId: string) => `${ns}:session:${sessionId}`,
       /** The session ids of a user, so a password change can revoke every one of them. */
       userSessions: (userId: bigint | string) => `${ns}:user-sessions:${userId}`,
-      /** rate-limiter-flexible key prefixes: failed logins per account and per IP, demo deposits. */
-      loginFailuresByAccount: `${ns}:login-fail:account`,
-      loginFailuresByIp: `${ns}:login-fail:ip`,
+      /**
+       * The login throttle (@spotx/api auth/login-throttle): sign-in attempts at one account from
+       * one client address (a hash: attempts, last attempt), and every address's budget. One
+       * script reads and writes both: the address is their hash tag, so a Redis Cluster keeps them
+       * in one slot.
+       */
+      loginAttempts: (account: string, address: string) =>
+        `${ns}:login:{${address}}:attempts:${account}`,
+      loginBudget: (address: string) => `${ns}:login:{${address}}:budget`,
+      /** rate-limiter-flexible key prefix: demo deposits. */
       demoDeposits: `${ns}:demo-deposits`,
       /** rate-limiter-flexible's counters of one endpoint class and scope (ip, user, key). */
       rateLimit: (endpointClass: string, scope: string) => `${ns}:rl:${endpointClass}:${scope}`,

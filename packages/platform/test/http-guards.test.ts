@@ -10,7 +10,7 @@ import {
   DATA_CONTENT_SECURITY_POLICY,
   guardRequest,
   type HttpLimits,
-  pageContentSecurityPolicy,
+  pagePolicyFor,
 } from "@spotx/platform/service-process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
@@ -22,7 +22,7 @@ const seen: Array<string | null> = [];
 beforeAll(async () => {
   server = http.createServer((req, res) => {
     const csp = req.url?.startsWith("/page")
-      ? pageContentSecurityPolicy({ dev: false })
+      ? pagePolicyFor(req, { dev: false })
       : DATA_CONTENT_SECURITY_POLICY;
     if (!guardRequest(req, res, limits, csp, logger("test-http"))) return;
     seen.push(clientAddress(req, limits.trustedProxies));
@@ -69,9 +69,8 @@ describe("every answer", () => {
     const page = await fetch(`${base}/page`);
     const csp = page.headers.get("content-security-policy") ?? "";
     expect(csp).toContain("frame-ancestors 'none'");
-    expect(csp).toContain("script-src 'self' 'unsafe-inline'");
+    expect(csp).toMatch(/script-src 'self' 'nonce-[A-Za-z0-9+/]{22}==' 'strict-dynamic'; /);
     expect(csp).not.toContain("unsafe-eval");
-    expect(pageContentSecurityPolicy({ dev: true })).toContain("'unsafe-eval'");
   });
 
   it("adds HSTS only when a trusted proxy says the client came over HTTPS", async () => {

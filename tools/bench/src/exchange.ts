@@ -150,6 +150,8 @@ export async function startExchange(options: { profileDir?: string }): Promise<B
       WORKER_PORT: "0",
       WEB_INSTANCE_ID: `${namespace}-web`,
       WORKER_INSTANCE_ID: `${namespace}-worker`,
+      // The socket fleet's clients all connect from this machine's one address.
+      WS_MAX_CONNECTIONS_PER_ADDRESS: "10000",
     };
     const nodeArgs = options.profileDir
       ? ["--cpu-prof", `--cpu-prof-dir=${options.profileDir}`]

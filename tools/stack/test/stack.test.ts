@@ -146,6 +146,12 @@ describe("stack", () => {
       for (const url of [postgresUrl(name), postgresOwnerUrl(name)]) {
         expect((await pingPostgres(url)).ok).toBe(true);
       }
+      // Any session of the app role has its statements bounded, whoever opens it.
+      const app = new pg.Client({ connectionString: postgresUrl(name) });
+      await app.connect();
+      const timeout = await app.query("SHOW statement_timeout");
+      await app.end();
+      expect(timeout.rows[0]?.statement_timeout).toBe("10s");
     } finally {
       await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
       await admin.end();

@@ -7,6 +7,7 @@ import { TradingService } from "@spotx/api";
 import {
   ApiKeyAuthenticator,
   GateRestApi,
+  type GateWebSocketOptions,
   GateWebSocketServer,
   MarketDirectory,
   SettledOrders,
@@ -21,6 +22,7 @@ import type { Redis } from "@spotx/platform/redis";
 import { apiKeySealingKey } from "@spotx/platform/secrets";
 import { clientAddress } from "@spotx/platform/service-process";
 import type { Topology } from "@spotx/platform/topology";
+import { webEnv } from "../env";
 
 export type GateApiOptions = {
   db: Database;
@@ -39,12 +41,18 @@ export type GateApiOptions = {
   cancelWaitMs?: number;
   /** Trusted reverse proxies (SPOTX_TRUSTED_PROXIES by default). */
   trustedProxies?: number;
+  /** The WebSocket API's limits (connections per address: WS_MAX_CONNECTIONS_PER_ADDRESS). */
+  websocket?: Pick<
+    GateWebSocketOptions,
+    "maxConnectionsPerAddress" | "maxSubscriptionsPerConnection" | "recheckCredentialsEveryMs"
+  >;
 };
 
 export type GateApi = {
   rest: GateRestApi;
   /** Serves /ws/v4/ on the server (upgrades for other paths are left alone). */
   attach(server: http.Server): void;
+  websocket: GateWebSocketServer;
   close(): Promise<void>;
 };
 
@@ -91,9 +99,12 @@ export async function startGateApi(options: GateApiOptions): Promise<GateApi> {
     rateLimits,
     log: log.child({ part: "ws" }),
     clientAddress: address,
+    maxConnectionsPerAddress: webEnv.WS_MAX_CONNECTIONS_PER_ADDRESS,
+    ...options.websocket,
   });
   return {
     rest,
+    websocket,
     attach: (server) => websocket.attach(server),
     async close() {
       await websocket.close();

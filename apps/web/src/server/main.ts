@@ -23,7 +23,7 @@ import {
   clientAddress,
   DATA_CONTENT_SECURITY_POLICY,
   isHttps,
-  pageContentSecurityPolicy,
+  pagePolicyFor,
   startService,
 } from "@spotx/platform/service-process";
 import { createSocketEmitter } from "@spotx/platform/socket-emitter";
@@ -83,6 +83,18 @@ async function main() {
     trading,
     rateLimits,
   });
+  // socket.io's HTTP requests (the polling transport) are served by the handler below, after
+  // the service's request guards like every other request; its upgrades once the server exists.
+  const sockets = await startSocketServer({
+    db: database(),
+    redis: redisClient(),
+    redisUrl: env.REDIS_URL,
+    names,
+    log: logger("socket.io"),
+    secretKey,
+    marketConfig,
+    etcd: etcdClient(),
+  });
 
   const app = next({ dev, dir: appDir, hostname: "localhost", port: webEnv.WEB_PORT });
   const handle = app.getRequestHandler();
@@ -95,11 +107,15 @@ async function main() {
     port: webEnv.WEB_PORT,
     version: VERSION,
     log,
-    // Pages get the CSP Next.js needs; the API's JSON the strict one.
+    // Pages get the CSP Next.js needs, with a script nonce of their own that Next.js finds in
+    // the request's CSP header; the API's JSON the strict one.
     contentSecurityPolicy: (req) =>
-      gate.rest.handles(req) ? DATA_CONTENT_SECURITY_POLICY : pageContentSecurityPolicy({ dev }),
+      gate.rest.handles(req) || sockets.handles(req)
+        ? DATA_CONTENT_SECURITY_POLICY
+        : pagePolicyFor(req, { dev }),
     handle: (req, res) => {
       if (gate.rest.handles(req)) return gate.rest.serve(req, res);
+      if (sockets.handles(req)) return sockets.serve(req, res);
       // The client's address as the socket saw it, replacing whatever the client claimed: the
       // login throttle and the audit log trust this header and nothing else.
       // (Behind SPOTX_TRUSTED_PROXIES reverse proxies, the address the outermost one saw.)
@@ -116,17 +132,7 @@ async function main() {
 
   gate.attach(service.server);
   service.onStop(() => gate.close());
-  const sockets = await startSocketServer({
-    server: service.server,
-    db: database(),
-    redis: redisClient(),
-    redisUrl: env.REDIS_URL,
-    names,
-    log: logger("socket.io"),
-    secretKey,
-    marketConfig,
-    etcd: etcdClient(),
-  });
+  sockets.attach(service.server);
   // Runs before the watcher stops (hooks run last-added first).
   service.onStop(() => sockets.close());
   log.info({ httpPort: service.httpPort, dev }, "web started");

@@ -9,10 +9,21 @@
 // clients. Snapshots for late joiners come from the Redis keys market data keeps current.
 // An active operator's browser session may also join the operators room, which receives the
 // console's live feed (operator-feed.ts) from this instance.
+// Every HTTP request (the polling transport) reaches socket.io through the web server's own
+// request handler — after its guards: security headers, body limit, time limit — never through
+// a request listener of engine.io's own; upgrades are taken from the server's "upgrade" event.
+// Connections per client address and rooms per socket are capped, and a user's sockets are
+// disconnected when the user is frozen or changes their password (credential-events).
 import type http from "node:http";
+import type { Duplex } from "node:stream";
 import { createAdapter } from "@socket.io/redis-adapter";
-import { ApiServices, readCookies, SESSION_COOKIE, sessionFromAccessToken } from "@spotx/api";
-import { CANDLE_INTERVALS, type Database } from "@spotx/db";
+import { ApiServices, readCookies, sessionCookieNames, sessionFromAccessToken } from "@spotx/api";
+import { CredentialListener } from "@spotx/api/auth/credential-listener";
+import {
+  type ConnectionSeat,
+  ConnectionsPerAddress,
+} from "@spotx/api/guards/connections-per-address";
+import { CANDLE_INTERVALS, type Database, schema } from "@spotx/db";
 import { processSingleton } from "@spotx/platform";
 import { breakers, isServiceUnavailable } from "@spotx/platform/breakers";
 import type { Etcd3 } from "@spotx/platform/etcd";
@@ -22,6 +33,7 @@ import type { MarketConfigWatcher, MarketLiveConfig } from "@spotx/platform/mark
 import { metrics, prometheus } from "@spotx/platform/metrics";
 import { createRedis, type Redis } from "@spotx/platform/redis";
 import { verifySocketToken } from "@spotx/platform/secrets";
+import { clientAddress, isHttps } from "@spotx/platform/service-process";
 import type { Topology } from "@spotx/platform/topology";
 import {
   type BookSnapshot,
@@ -36,12 +48,23 @@ import {
   type TickerMessage,
   type TradeMessage,
 } from "@spotx/protocol";
-import { sql } from "drizzle-orm";
+import { eq, inArray, sql } from "drizzle-orm";
+import { Server as Engine, type Socket as EngineSocket } from "engine.io";
 import { Server, type Socket } from "socket.io";
+import { webEnv } from "../env";
 import { startOperatorFeed } from "./operator-feed";
 
 // Market data publishes one candle room per market and interval.
 const CANDLE_ROOMS: ReadonlySet<string> = new Set(CANDLE_INTERVALS);
+
+/** Where socket.io is served (engine.io's path, with its trailing slash). */
+const SOCKET_IO_PATH = "/socket.io/";
+/** Rooms one socket may subscribe to (market channels and candle intervals). */
+export const DEFAULT_SUBSCRIPTIONS_PER_SOCKET = 100;
+/** A client's messages are small requests (subscribe, unsubscribe, book.resync): 64 KiB is ample. */
+const MAX_MESSAGE_BYTES = 64 * 1024;
+/** How often the users behind live sockets are checked in the database (a missed announcement). */
+const RECHECK_USERS_EVERY_MS = 30_000;
 
 type SocketData = {
   userId: string | null;
@@ -49,6 +72,8 @@ type SocketData = {
   sessionId: string | null;
   /** The session was an active operator's at the handshake (the operators room is theirs). */
   operator: boolean;
+  /** The user's status at the handshake: a user frozen since is disconnected. */
+  userStatus: "active" | "frozen" | null;
 };
 type InterServerEvents = Record<string, never>;
 export type SocketServer = Server<
@@ -79,14 +104,15 @@ export const socketMetrics = processSingleton("socket-server.metrics", () => ({
   }),
   refusedHandshakes: new prometheus.Counter({
     name: "spotx_socket_refused_handshakes_total",
-    help: "Connections refused at the handshake for a bad or expired token",
+    help: "Connections refused at the handshake: a bad or expired token, too many from one address",
     labelNames: ["reason"] as const,
     registers: [metrics.registry],
   }),
 }));
 
 export type SocketServerOptions = {
-  server: http.Server;
+  /** Where WebSocket upgrades are taken from (or later, with `attach`). */
+  server?: http.Server;
   db: Database;
   /** Reads the snapshots market data writes. */
   redis: Redis;
@@ -100,9 +126,26 @@ export type SocketServerOptions = {
   marketConfig: MarketConfigWatcher;
   /** The registry the operator console's feed watches; without it the operators room is not served. */
   etcd?: Etcd3;
+  /** Connections one client address may hold on this instance (WS_MAX_CONNECTIONS_PER_ADDRESS). */
+  maxConnectionsPerAddress?: number;
+  /** Rooms one socket may subscribe to (default 100). */
+  maxSubscriptionsPerSocket?: number;
+  /** How often the users behind live sockets are re-checked (default 30 s). */
+  recheckUsersEveryMs?: number;
+  /** Trusted reverse proxies, for the client's address (SPOTX_TRUSTED_PROXIES by default). */
+  trustedProxies?: number;
 };
 
-export type RunningSocketServer = { io: SocketServer; close(): Promise<void> };
+export type RunningSocketServer = {
+  io: SocketServer;
+  /** Whether an HTTP request is socket.io's (its polling transport). */
+  handles(req: http.IncomingMessage): boolean;
+  /** Serves socket.io's HTTP request: call it after the server's request guards. */
+  serve(req: http.IncomingMessage, res: http.ServerResponse): void;
+  /** Takes socket.io's WebSocket upgrades on `server` (others are left alone). */
+  attach(server: http.Server): void;
+  close(): Promise<void>;
+};
 
 const refuse = (label: string, message: string): SocketReply => ({
   ok: false,
@@ -134,6 +177,8 @@ function marketDirectory(db: Database) {
 function fromThisSite(headers: http.IncomingHttpHeaders): boolean {
   const origin = headers.origin;
   if (origin === undefined) return true;
+  // Present only when a trusted proxy sent it: the web server drops forwarding headers from
+  // every request and upgrade otherwise (believeForwardingOnlyFromProxies).
   const forwarded = headers["x-forwarded-host"];
   const host =
     (typeof forwarded === "string" ? forwarded.split(",")[0]?.trim() : undefined) ?? headers.host;
@@ -151,13 +196,81 @@ export async function startSocketServer(
   const publisher = createRedis(options.redisUrl);
   const subscriber = publisher.duplicate();
   subscriber.on("error", () => metrics.dependencyErrors.inc({ dependency: "redis" }));
-  const io: SocketServer = new Server(options.server, {
+  const io: SocketServer = new Server({
     path: "/socket.io",
-    // Next.js (dev) has its own websocket on this server: leave upgrades not for us alone.
-    destroyUpgrade: false,
     serveClient: false,
     adapter: createAdapter(publisher, subscriber, { key: names.redis.socketIoKey }),
   });
+  // engine.io bound by hand rather than attached to the HTTP server: attaching replaces the
+  // server's request listeners with its own, and the polling transport would skip the guards.
+  const engine = new Engine({ maxHttpBufferSize: MAX_MESSAGE_BYTES });
+  const handles = (req: http.IncomingMessage) => (req.url ?? "").startsWith(SOCKET_IO_PATH);
+
+  // Connections per client address, counted from the handshake (no sid yet) on: a seat is
+  // taken before engine.io sees the request and released when its connection closes — or when
+  // the handshake's request ends without one.
+  const caps = new ConnectionsPerAddress(
+    options.maxConnectionsPerAddress ?? webEnv.WS_MAX_CONNECTIONS_PER_ADDRESS,
+  );
+  const seats = new WeakMap<http.IncomingMessage, ConnectionSeat>();
+  const opened = new WeakSet<ConnectionSeat>();
+  // Before socket.io's own listener: the seat is tied to the connection before anything can close it.
+  engine.on("connection", (connection: EngineSocket) => {
+    const seat = seats.get(connection.request);
+    if (!seat) return;
+    opened.add(seat);
+    connection.once("close", () => seat.release());
+  });
+  io.bind(engine);
+  /** Takes a seat for a handshake (none for a request of a connection that holds one). */
+  const admit = (
+    req: http.IncomingMessage,
+  ): { refused: string } | { seat: ConnectionSeat | null } => {
+    const query = new URL(req.url ?? "/", "http://socket.io").searchParams;
+    if (query.has("sid")) return { seat: null }; // a connection that already holds one
+    const seat = caps.admit(clientAddress(req, options.trustedProxies));
+    if (!seat) {
+      socketMetrics.refusedHandshakes.inc({ reason: "too_many_connections" });
+      return { refused: JSON.stringify(caps.refusal()) };
+    }
+    seats.set(req, seat);
+    return { seat };
+  };
+  const releaseUnlessOpened = (seat: ConnectionSeat) => () => {
+    if (!opened.has(seat)) seat.release();
+  };
+
+  const serve = (req: http.IncomingMessage, res: http.ServerResponse) => {
+    const admitted = admit(req);
+    if ("refused" in admitted) {
+      res.writeHead(429, { "content-type": "application/json" });
+      res.end(admitted.refused);
+      return;
+    }
+    if (admitted.seat) res.once("close", releaseUnlessOpened(admitted.seat));
+    engine.handleRequest(req, res);
+  };
+  // Next.js (dev) has its own websocket on this server: upgrades not for us are left alone.
+  const onUpgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+    if (!handles(req)) return;
+    const admitted = admit(req);
+    if ("refused" in admitted) {
+      socket.end(
+        `HTTP/1.1 429 Too Many Requests\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(admitted.refused)}\r\nConnection: close\r\n\r\n${admitted.refused}`,
+      );
+      return;
+    }
+    if (admitted.seat) socket.once("close", releaseUnlessOpened(admitted.seat));
+    engine.handleUpgrade(req, socket, head);
+  };
+  const attached = new Set<http.Server>();
+  const attach = (server: http.Server) => {
+    if (attached.has(server)) return;
+    attached.add(server);
+    server.on("upgrade", onUpgrade);
+  };
+  if (options.server) attach(options.server);
+
   const marketExists = marketDirectory(options.db);
   // Checks session cookies exactly as tRPC does (signature, live session, the user now).
   const sessionAuth = new ApiServices({
@@ -194,19 +307,26 @@ export async function startSocketServer(
     socket.data.userId = null;
     socket.data.sessionId = null;
     socket.data.operator = false;
+    socket.data.userStatus = null;
     const auth: unknown = socket.handshake.auth;
     const token =
       typeof auth === "object" && auth !== null && "token" in auth ? auth.token : undefined;
     if (token === undefined || token === null || token === "") {
-      const cookie = readCookies(socket.handshake.headers.cookie).get(SESSION_COOKIE);
+      // The session cookie of the handshake's scheme (`__Host-` under HTTPS).
+      const cookieName = sessionCookieNames(isHttps(socket.request)).session;
+      const cookie = readCookies(socket.handshake.headers.cookie).get(cookieName);
       if (cookie === undefined || !fromThisSite(socket.handshake.headers)) return next();
       sessionFromAccessToken(cookie, sessionAuth, options.db)
         .then((outcome) => {
           if (outcome.ok) {
             socket.data.userId = String(outcome.session.userId);
             socket.data.sessionId = outcome.session.sessionId;
+            // The console's feed is an operator's with two-factor sign-in, like the console.
             socket.data.operator =
-              outcome.session.role === "operator" && outcome.session.status === "active";
+              outcome.session.role === "operator" &&
+              outcome.session.status === "active" &&
+              outcome.session.twoFactor;
+            socket.data.userStatus = outcome.session.status;
           } else {
             socketMetrics.refusedHandshakes.inc({ reason: `cookie_${outcome.reason}` });
           }
@@ -220,12 +340,22 @@ export async function startSocketServer(
       return next(new Error("INVALID_TOKEN"));
     }
     verifySocketToken(token, options.secretKey)
-      .then((check) => {
+      .then(async (check) => {
         if (!check.ok) {
           socketMetrics.refusedHandshakes.inc({ reason: check.reason });
           return next(new Error(check.reason === "expired" ? "TOKEN_EXPIRED" : "INVALID_TOKEN"));
         }
+        // The user's status now: one frozen later is disconnected (see recheckUsers).
+        const [user] = await options.db
+          .select({ status: schema.users.status })
+          .from(schema.users)
+          .where(eq(schema.users.id, BigInt(check.userId)));
+        if (!user) {
+          socketMetrics.refusedHandshakes.inc({ reason: "unknown_user" });
+          return next(new Error("INVALID_TOKEN"));
+        }
         socket.data.userId = check.userId;
+        socket.data.userStatus = user.status;
         next();
       })
       .catch((error: unknown) => next(error instanceof Error ? error : new Error(String(error))));
@@ -253,7 +383,13 @@ export async function startSocketServer(
     return names.rooms.candles(request.market, request.interval);
   }
 
-  async function subscribe(socket: ClientSocket, raw: unknown): Promise<SocketReply> {
+  const maxSubscriptions = options.maxSubscriptionsPerSocket ?? DEFAULT_SUBSCRIPTIONS_PER_SOCKET;
+
+  async function subscribe(
+    socket: ClientSocket,
+    raw: unknown,
+    subscribed: Set<string>,
+  ): Promise<SocketReply> {
     const parsed = subscribeRequest.safeParse(raw);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
@@ -268,6 +404,14 @@ export async function startSocketServer(
     }
     const room = roomOf(request);
     if (typeof room !== "string") return room;
+    // Counted and taken with nothing awaited in between: concurrent requests cannot both pass.
+    if (!subscribed.has(room) && subscribed.size >= maxSubscriptions) {
+      return refuse(
+        "TOO_MANY_SUBSCRIPTIONS",
+        `at most ${maxSubscriptions} subscriptions per connection; unsubscribe from one first`,
+      );
+    }
+    subscribed.add(room);
     // Join first, then read the snapshot: a delta published meanwhile reaches the client too,
     // and its sequence numbers say whether the snapshot already includes it.
     await socket.join(room);
@@ -275,6 +419,7 @@ export async function startSocketServer(
     switch (request.channel) {
       case "book":
         if (!(await sendBook(socket, market))) {
+          subscribed.delete(room);
           await socket.leave(room);
           return refuse(
             "SERVER_ERROR",
@@ -312,7 +457,55 @@ export async function startSocketServer(
       })
     : null;
 
+  // A user frozen, or their password changed: their sockets on this instance are disconnected
+  // (every instance hears the announcement and disconnects its own). A revoked API key concerns
+  // no socket here: socket.io is entered with a session or a socket token, not a key.
+  const credentials = new CredentialListener({
+    redis,
+    names,
+    log,
+    onChange: (change) => {
+      if (change.keyId !== undefined) return;
+      io.local.in(names.rooms.user(String(change.userId))).disconnectSockets(true);
+    },
+  });
+  await credentials.start();
+
+  /** The announcements' safety net: users frozen (or gone) since their sockets' handshakes. */
+  let rechecking = false;
+  async function recheckUsers() {
+    if (rechecking) return;
+    const held = [...io.of("/").sockets.values()].filter((s) => s.data.userId !== null);
+    const ids = [...new Set(held.flatMap((s) => (s.data.userId === null ? [] : [s.data.userId])))];
+    if (ids.length === 0) return;
+    rechecking = true;
+    try {
+      const rows = await options.db
+        .select({ id: schema.users.id, status: schema.users.status })
+        .from(schema.users)
+        .where(inArray(schema.users.id, ids.map(BigInt)));
+      const status = new Map(rows.map((r) => [String(r.id), r.status]));
+      for (const socket of held) {
+        const now = status.get(socket.data.userId ?? "");
+        if (now === undefined || (now === "frozen" && socket.data.userStatus === "active")) {
+          socket.disconnect(true);
+        }
+      }
+    } catch (error) {
+      log.warn({ err: error }, "could not re-check the users of connected sockets");
+    } finally {
+      rechecking = false;
+    }
+  }
+  const recheck = setInterval(
+    () => void recheckUsers(),
+    options.recheckUsersEveryMs ?? RECHECK_USERS_EVERY_MS,
+  );
+  recheck.unref();
+
   io.on("connection", (socket) => {
+    // The rooms this socket subscribed to (not its own private ones), for the cap.
+    const subscribed = new Set<string>();
     const authenticated = socket.data.userId !== null;
     socketMetrics.connections.inc({ authenticated: String(authenticated) });
     socket.on("disconnect", () => {
@@ -340,7 +533,7 @@ export async function startSocketServer(
 
     socket.on("subscribe", (raw, reply) =>
       answer(
-        () => subscribe(socket, raw),
+        () => subscribe(socket, raw, subscribed),
         reply,
         subscribeRequest.safeParse(raw).data?.channel ?? "invalid",
       ),
@@ -352,6 +545,7 @@ export async function startSocketServer(
           if (!parsed.success) return refuse("INVALID_PARAM_VALUE", "not a subscription");
           const room = roomOf(parsed.data);
           if (typeof room !== "string") return room;
+          subscribed.delete(room);
           await socket.leave(room);
           return { ok: true };
         },
@@ -394,7 +588,13 @@ export async function startSocketServer(
 
   return {
     io,
+    handles,
+    serve,
+    attach,
     async close() {
+      clearInterval(recheck);
+      for (const server of attached) server.off("upgrade", onUpgrade);
+      await credentials.stop();
       options.marketConfig.off("change", onConfig);
       await operatorFeed?.close();
       await new Promise<void>((resolve) => {

@@ -13,7 +13,7 @@ import { apiKeySealingKey } from "@spotx/platform/secrets";
 import { DATA_CONTENT_SECURITY_POLICY, guardRequest } from "@spotx/platform/service-process";
 import { eq } from "drizzle-orm";
 import { type Exchange, startExchange, waitFor } from "../../../worker/test/pipeline/exchange";
-import { type GateApi, startGateApi } from "../../src/server/gate-server";
+import { type GateApi, type GateApiOptions, startGateApi } from "../../src/server/gate-server";
 
 export { waitFor };
 
@@ -34,13 +34,19 @@ export type GateExchange = {
   trader(options?: {
     permissions?: Array<"read" | "trade">;
     ipAllowlist?: string[] | null;
+    /** What the key does with a repeated signed request (`gate`, the default, accepts it). */
+    replay?: "gate" | "strict";
     funds?: Record<string, bigint>;
   }): Promise<GateKey>;
   stop(): Promise<void>;
 };
 
 export async function startGateExchange(
-  options: { worker?: boolean; cancelWaitMs?: number } = {},
+  options: {
+    worker?: boolean;
+    cancelWaitMs?: number;
+    websocket?: GateApiOptions["websocket"];
+  } = {},
 ): Promise<GateExchange> {
   const exchange = await startExchange();
   if (options.worker !== false) exchange.startWorker();
@@ -56,6 +62,7 @@ export async function startGateExchange(
     log: logger("gate-test"),
     trading: exchange.trading,
     cancelWaitMs: options.cancelWaitMs,
+    websocket: options.websocket,
   });
   const log = logger("gate-test-http");
   const limits = { maxBodyBytes: 1024 * 1024, requestTimeoutMs: 30_000, trustedProxies: 0 };
@@ -92,6 +99,7 @@ export async function startGateExchange(
         userId,
         permissions: traderOptions.permissions ?? ["read", "trade"],
         ipAllowlist: traderOptions.ipAllowlist ?? null,
+        replayMode: traderOptions.replay ?? "gate",
       });
       return { key: created.key, secret: created.secret, userId };
     },

@@ -1,7 +1,7 @@
 // Signed requests as GATE_API.md defines them: a known key, secret and request give a known
 // SIGN — the same one gate.io's own SDK computes — and every way a request can be wrong is
-// refused with its label: wrong secret, altered body or query, a skewed clock, a replay, a
-// revoked key, a read-only key placing an order, a frozen user trading, an address outside the
+// refused with its label: wrong secret, altered body or query, a query rewritten to mean
+// something else, a skewed clock, a replay to a strict key however it is cased, a revoked key, a read-only key placing an order, a frozen user trading, an address outside the
 // key's allowlist, missing headers.
 import { EMPTY_BODY_HASH, signaturePayload, signChannel, signRequest } from "@spotx/api/gate";
 import { revokeApiKey, schema } from "@spotx/db";
@@ -188,31 +188,175 @@ describe("signed requests", () => {
     expect((await close.get("/spot/accounts")).status).toBe(200);
   });
 
-  it("refuse the same signed order a second time (replay); a read may repeat", async () => {
-    const body = JSON.stringify({ ...order, price: "21000", text: "t-replayed" });
-    const headers = {
-      ...(await signedHeaders("POST", "/api/v4/spot/orders", "", body)),
-      "Content-Type": "application/json",
-    };
-    const first = await fetch(`${gx.url}/api/v4/spot/orders`, { method: "POST", headers, body });
-    expect(first.status).toBe(201);
-    const again = await fetch(`${gx.url}/api/v4/spot/orders`, { method: "POST", headers, body });
-    expectRefusal(await asAnswer(again), 401, "REQUEST_EXPIRED");
+  it('accept the same signed request again on a key with replay "gate" (the default), as gate.io does', async () => {
+    // A program's cancel-all at the end of one run and the start of the next, in one second.
     const cancel = await signedHeaders(
       "DELETE",
       "/api/v4/spot/orders",
       "currency_pair=BTC_USDT",
       "",
     );
+    const url = `${gx.url}/api/v4/spot/orders?currency_pair=BTC_USDT`;
+    expect((await fetch(url, { method: "DELETE", headers: cancel })).status).toBe(200);
+    expect((await fetch(url, { method: "DELETE", headers: cancel })).status).toBe(200);
+    // A grid's two identical orders, signed with the same whole-second Timestamp.
+    const before = await orderCount(trader.userId);
+    const body = JSON.stringify({ ...order, price: "19000" });
+    const headers = {
+      ...(await signedHeaders("POST", "/api/v4/spot/orders", "", body)),
+      "Content-Type": "application/json",
+    };
+    for (let i = 0; i < 2; i++) {
+      const placed = await fetch(`${gx.url}/api/v4/spot/orders`, { method: "POST", headers, body });
+      expect(placed.status).toBe(201);
+    }
+    expect(await orderCount(trader.userId)).toBe(before + 2);
+  });
+
+  it("refuse a strict key's signed order a second time, however its SIGN is cased; a read may repeat", async () => {
+    const strict = await gx.trader({ replay: "strict", funds: { USDT: 1_000_000_000n } });
+    const body = JSON.stringify({ ...order, price: "21000", text: "t-replayed" });
+    const headers = {
+      ...(await signedHeaders("POST", "/api/v4/spot/orders", "", body, strict)),
+      "Content-Type": "application/json",
+    };
+    const post = (sign: string) =>
+      fetch(`${gx.url}/api/v4/spot/orders`, {
+        method: "POST",
+        headers: { ...headers, SIGN: sign },
+        body,
+      });
+    expect((await post(headers.SIGN)).status).toBe(201);
+    // The same bytes again, as sent, in upper case and in mixed case: one signature, one claim.
+    const mixed = [...headers.SIGN].map((c, i) => (i % 2 === 0 ? c.toUpperCase() : c)).join("");
+    for (const sign of [headers.SIGN, headers.SIGN.toUpperCase(), mixed]) {
+      const again = await asAnswer(await post(sign));
+      expectRefusal(again, 400, "DUPLICATE_REQUEST");
+      expect((again.body as { message: string }).message).toContain("already received");
+    }
+    expect(await orderCount(strict.userId)).toBe(1);
+    const cancel = await signedHeaders(
+      "DELETE",
+      "/api/v4/spot/orders",
+      "currency_pair=BTC_USDT",
+      "",
+      strict,
+    );
     // The same cancel again is refused before it reaches the engine.
     const url = `${gx.url}/api/v4/spot/orders?currency_pair=BTC_USDT`;
     expect((await fetch(url, { method: "DELETE", headers: cancel })).status).toBe(200);
     const replayed = await fetch(url, { method: "DELETE", headers: cancel });
-    expectRefusal(await asAnswer(replayed), 401, "REQUEST_EXPIRED");
-    const read = await signedHeaders("GET", "/api/v4/spot/accounts", "", "");
+    expectRefusal(await asAnswer(replayed), 400, "DUPLICATE_REQUEST");
+    const read = await signedHeaders("GET", "/api/v4/spot/accounts", "", "", strict);
     for (let i = 0; i < 2; i++) {
       expect((await fetch(`${gx.url}/api/v4/spot/accounts`, { headers: read })).status).toBe(200);
     }
+  });
+
+  it("keep a strict key's claim for as long as a Timestamp ahead of the server still verifies", async () => {
+    const strict = await gx.trader({ replay: "strict" });
+    // Signed 50 s ahead: valid until 110 s from now, longer than the window itself.
+    const ahead = String(Math.floor(Date.now() / 1000) + 50);
+    const cancel = {
+      KEY: strict.key,
+      Timestamp: ahead,
+      SIGN: signRequest(strict.secret, {
+        method: "DELETE",
+        path: "/api/v4/spot/orders",
+        query: "currency_pair=BTC_USDT",
+        body: "",
+        timestamp: ahead,
+      }),
+    };
+    const url = `${gx.url}/api/v4/spot/orders?currency_pair=BTC_USDT`;
+    expect((await fetch(url, { method: "DELETE", headers: cancel })).status).toBe(200);
+    const keys = await gx.redis.keys(`${gx.exchange.names.namespace}:api:sign:*`);
+    const ttls = await Promise.all(keys.map((key) => gx.redis.pttl(key)));
+    // The newest claim lives past the moment its Timestamp stops verifying (now + 110 s).
+    expect(Math.max(...ttls)).toBeGreaterThan(109_000);
+  });
+
+  it("act on the query that was verified: a decoded form is accepted only when it means the same", async () => {
+    // gate.io's SDK signs the query unescaped and sends it escaped: the same names and values.
+    const listed = await signedHeaders(
+      "GET",
+      "/api/v4/spot/orders",
+      "currency_pair=BTC_USDT&status=open",
+      "",
+    );
+    const escaped = await fetch(
+      `${gx.url}/api/v4/spot/orders?currency_pair=BTC%5FUSDT&status=open`,
+      { headers: listed },
+    );
+    expect(escaped.status).toBe(200);
+    // A signed one-sided cancel-all, replayed with its separators escaped: it would verify
+    // decoded, but parses as one unknown name — a cancel of every order. Refused.
+    const resting = await gx.trader({ funds: { USDT: 1_000_000_000n, BTC: 100_000_000n } });
+    const client = new SignedClient(gx.baseUrl, resting);
+    expect((await client.post("/spot/orders", { ...order, price: "18000" })).status).toBe(201);
+    expect(
+      (await client.post("/spot/orders", { ...order, side: "sell", price: "90000" })).status,
+    ).toBe(201);
+    const sells = await signedHeaders(
+      "DELETE",
+      "/api/v4/spot/orders",
+      "currency_pair=BTC_USDT&side=sell",
+      "",
+      resting,
+    );
+    const rewritten = await fetch(
+      `${gx.url}/api/v4/spot/orders?currency_pair%3DBTC_USDT%26side%3Dsell`,
+      { method: "DELETE", headers: sells },
+    );
+    expectRefusal(await asAnswer(rewritten), 401, "INVALID_SIGNATURE");
+    const queued = await gx.db.execute<{ n: number }>(
+      sql`SELECT count(*)::int AS n FROM outbox o JOIN orders r ON r.id::text = o.payload->'command'->>'orderId'
+           WHERE payload->'command'->>'type' = 'cancel' AND r.user_id = ${resting.userId}`,
+    );
+    expect(queued.rows[0]?.n).toBe(0);
+  });
+
+  it("refuse a query parameter a signed endpoint does not know with INVALID_PARAM_VALUE", async () => {
+    const client = new SignedClient(gx.baseUrl, trader);
+    const unknown = await client.delete("/spot/orders", "currency_pair=BTC_USDT&sid=sell");
+    expectRefusal(unknown, 400, "INVALID_PARAM_VALUE");
+    expect((unknown.body as { message: string }).message).toBe("unknown parameter: sid");
+    expectRefusal(
+      await client.post("/spot/orders", order, "currency_pair=BTC_USDT"),
+      400,
+      "INVALID_PARAM_VALUE",
+    );
+    expectRefusal(
+      await client.get("/spot/orders", "currency_pair=BTC_USDT&status=open&pagee=2"),
+      400,
+      "INVALID_PARAM_VALUE",
+    );
+  });
+
+  it("refuse a page past 100,000 rows back with INVALID_PARAM_VALUE", async () => {
+    const client = new SignedClient(gx.baseUrl, trader);
+    const deep = await client.get(
+      "/spot/orders",
+      "currency_pair=BTC_USDT&status=finished&page=1002&limit=100",
+    );
+    expectRefusal(deep, 400, "INVALID_PARAM_VALUE");
+    expect(
+      (
+        await client.get(
+          "/spot/orders",
+          "currency_pair=BTC_USDT&status=finished&page=1001&limit=100",
+        )
+      ).status,
+    ).toBe(200);
+    expectRefusal(
+      await client.get("/spot/my_trades", "page=102&limit=1000"),
+      400,
+      "INVALID_PARAM_VALUE",
+    );
+    const publicTrades = await fetch(
+      `${gx.url}/api/v4/spot/trades?currency_pair=BTC_USDT&page=100000&limit=1000`,
+    );
+    expectRefusal(await asAnswer(publicTrades), 400, "INVALID_PARAM_VALUE");
   });
 
   it("refuse a missing header with MISSING_REQUIRED_HEADER and an unknown key with INVALID_KEY", async () => {
@@ -288,12 +432,19 @@ describe("an unsettled cancel", () => {
   });
 });
 
-async function signedHeaders(method: string, path: string, query: string, body: string) {
+/** Headers signed with a whole-second Timestamp, as a client signing with seconds sends them. */
+async function signedHeaders(
+  method: string,
+  path: string,
+  query: string,
+  body: string,
+  as: GateKey = trader,
+) {
   const timestamp = String(Math.floor(Date.now() / 1000));
   return {
-    KEY: trader.key,
+    KEY: as.key,
     Timestamp: timestamp,
-    SIGN: signRequest(trader.secret, { method, path, query, body, timestamp }),
+    SIGN: signRequest(as.secret, { method, path, query, body, timestamp }),
   };
 }
 

@@ -1,10 +1,22 @@
 // The WebSocket API (/ws/v4/) against a running exchange: the envelope, acks and error codes,
 // pings at both levels, every public channel's payload as orders trade, the book channels'
-// sequence numbers continuous with REST's order_book id, and the signed channels.
+// sequence numbers continuous with REST's order_book id, and the signed channels. Then the
+// resources: connections per address, subscriptions per connection, one shared timer per book
+// key, and signed subscriptions ended when their key is revoked or their user frozen.
+import { randomUUID } from "node:crypto";
+import { ApiServices, createCaller, createContext } from "@spotx/api";
+import {
+  announceCredentialChange,
+  decodeCredentialChange,
+} from "@spotx/api/auth/credential-events";
 import { signChannel } from "@spotx/api/gate";
+import { createApiKey, revokeApiKey, schema } from "@spotx/db";
+import { apiKeySealingKey } from "@spotx/platform/secrets";
+import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import {
+  freezeUser,
   type GateExchange,
   type GateKey,
   SignedClient,
@@ -22,11 +34,14 @@ type Message = Record<string, unknown> & {
 
 class WsClient {
   readonly received: Message[] = [];
+  /** Each message's text as it arrived, beside its parsed form. */
+  readonly texts: string[] = [];
   private wake: Array<() => void> = [];
   private nextId = 1;
 
   constructor(readonly ws: WebSocket) {
     ws.on("message", (data) => {
+      this.texts.push(data.toString());
       this.received.push(JSON.parse(data.toString()) as Message);
       for (const wake of this.wake.splice(0)) wake();
     });
@@ -76,6 +91,10 @@ class WsClient {
   }
 }
 
+/** The caps this exchange's WebSocket API runs with (small, so a test can reach them). */
+const MAX_CONNECTIONS = 8;
+const MAX_SUBSCRIPTIONS = 12;
+
 let gx: GateExchange;
 let alice: GateKey;
 let bob: GateKey;
@@ -84,13 +103,21 @@ const subscribe = (channel: string, payload: string[], extra: Record<string, unk
   ws.request({ channel, event: "subscribe", payload, ...extra });
 
 beforeAll(async () => {
-  gx = await startGateExchange();
+  gx = await startGateExchange({
+    websocket: {
+      maxConnectionsPerAddress: MAX_CONNECTIONS,
+      maxSubscriptionsPerConnection: MAX_SUBSCRIPTIONS,
+      recheckCredentialsEveryMs: 500,
+    },
+  });
   alice = await gx.trader({ funds: { USDT: 10_000_000_000n, BTC: 100_000_000n } });
   bob = await gx.trader({ funds: { USDT: 10_000_000_000n, BTC: 100_000_000n } });
   ws = await WsClient.open(`${gx.url.replace("http", "ws")}/ws/v4/`);
 });
 afterAll(async () => {
   ws?.ws.close();
+  // A test that failed half-way may have left its connections open: the server waits for them.
+  await closeAll(opened.map((socket) => ({ ws: socket })));
   await gx?.stop();
 });
 
@@ -387,5 +414,327 @@ describe("the channels, as orders trade", () => {
         (m.result as { base_volume: string }).base_volume === "0.02",
     );
     expect(ws.updates("spot.trades").length).toBe(before);
+  });
+});
+
+/** Every connection the resource tests opened. */
+const opened: WebSocket[] = [];
+
+/** An upgrade's outcome: the connection, or the refusal's status and body. */
+function attempt(url: string): Promise<{ ws: WebSocket } | { status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const socket = new WebSocket(url);
+    socket.once("open", () => {
+      opened.push(socket);
+      resolve({ ws: socket });
+    });
+    socket.once("unexpected-response", (_req, res) => {
+      let body = "";
+      res.on("data", (chunk: Buffer) => {
+        body += chunk.toString();
+      });
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    socket.once("error", (error) => {
+      if (socket.readyState !== WebSocket.CLOSED) reject(error);
+    });
+  });
+}
+
+async function closeAll(clients: Array<{ ws: WebSocket }>) {
+  await Promise.all(
+    clients.map(
+      (c) =>
+        new Promise<void>((resolve) => {
+          if (c.ws.readyState === WebSocket.CLOSED) return resolve();
+          c.ws.once("close", () => resolve());
+          c.ws.close();
+        }),
+    ),
+  );
+}
+
+const wsUrl = () => `${gx.url.replace("http", "ws")}/ws/v4/`;
+
+/** A new connection, which must be admitted. */
+async function connect(): Promise<WsClient> {
+  const outcome = await attempt(wsUrl());
+  if (!("ws" in outcome)) throw new Error(`refused: ${outcome.status} ${outcome.body}`);
+  return new WsClient(outcome.ws);
+}
+
+describe("resources", () => {
+  it("refuses a connection beyond the cap per client address with 429 TOO_MANY_CONNECTIONS", async () => {
+    // The suite's own client holds one place already.
+    const admitted: WsClient[] = [];
+    let refusal: { status: number; body: string } | null = null;
+    for (let i = 0; i < MAX_CONNECTIONS + 1 && refusal === null; i++) {
+      const outcome = await attempt(wsUrl());
+      if ("ws" in outcome) admitted.push(new WsClient(outcome.ws));
+      else refusal = outcome;
+    }
+    expect(admitted).toHaveLength(MAX_CONNECTIONS - 1);
+    expect(refusal?.status).toBe(429);
+    expect(JSON.parse(refusal?.body ?? "{}")).toEqual({
+      label: "TOO_MANY_CONNECTIONS",
+      message: `at most ${MAX_CONNECTIONS} connections per client address; close one first`,
+    });
+    // One closed, one place free again.
+    await closeAll(admitted.slice(0, 1));
+    const again = await waitFor(
+      async () => {
+        const outcome = await attempt(wsUrl());
+        return "ws" in outcome ? outcome.ws : null;
+      },
+      { what: "a connection admitted once one closed" },
+    );
+    await closeAll([...admitted, { ws: again }]);
+  });
+
+  it("takes a subscription request whole or not at all, up to the cap per connection", async () => {
+    const client = await connect();
+    const request = (channel: string, payload: string[]) =>
+      client.request({ channel, event: "subscribe", payload });
+    const intervals = ["10s", "1m", "5m", "15m", "30m", "1h", "4h", "8h", "1d", "7d"];
+    for (const interval of intervals) {
+      expect((await request("spot.candlesticks", [interval, "BTC_USDT"])).error).toBeNull();
+    }
+    expect((await request("spot.tickers", ["BTC_USDT"])).error).toBeNull();
+    // 11 held, two more asked: refused, and neither pair taken.
+    const over = await request("spot.trades", ["BTC_USDT", "ETH_USDT"]);
+    expect(over.error).toEqual({
+      code: 2,
+      message: `at most ${MAX_SUBSCRIPTIONS} subscriptions per connection (11 held, 2 asked)`,
+    });
+    // So one more still fits; an entry already held costs nothing; then the cap holds.
+    expect((await request("spot.trades", ["ETH_USDT"])).error).toBeNull();
+    expect((await request("spot.tickers", ["BTC_USDT"])).error).toBeNull();
+    expect((await request("spot.obu", ["ob.BTC_USDT.50"])).error?.code).toBe(2);
+    await closeAll([client]);
+  });
+
+  it("serves every subscriber of one book key from one timer, with the same frames", async () => {
+    const keys = [
+      { channel: "spot.order_book", payload: ["ETH_USDT", "20", "1000ms"] },
+      { channel: "spot.order_book_update", payload: ["ETH_USDT", "1000ms"] },
+      { channel: "spot.obu", payload: ["ob.ETH_USDT.400"] },
+    ];
+    const before = gx.gate.websocket.bookPublishers();
+    const clients: WsClient[] = [];
+    for (let i = 0; i < 3; i++) {
+      const client = await connect();
+      clients.push(client);
+      for (const { channel, payload } of keys) {
+        expect((await client.request({ channel, event: "subscribe", payload })).error).toBeNull();
+      }
+    }
+    // Nine subscriptions, three publishers: one timer per key.
+    const during = gx.gate.websocket.bookPublishers();
+    expect(during.timers).toBe(before.timers + 3);
+    const eth = during.publishers.filter((p) => p.market === "ETH_USDT");
+    expect(eth.map((p) => [p.channel, p.depth, p.everyMs, p.subscribers]).sort()).toEqual([
+      ["spot.obu", 400, 100, 3],
+      ["spot.order_book", 20, 1000, 3],
+      ["spot.order_book_update", null, 1000, 3],
+    ]);
+
+    // Each client has its starting views (the book is live here) before the order is placed.
+    for (const c of clients) {
+      await c.next(
+        (m) => m.channel === "spot.obu" && (m.result as { full?: boolean } | null)?.full === true,
+        30_000,
+      );
+      await c.next((m) => m.channel === "spot.order_book" && m.event === "update", 30_000);
+    }
+    const price = "2345";
+    const placed = await new SignedClient(gx.baseUrl, alice).post("/spot/orders", {
+      currency_pair: "ETH_USDT",
+      side: "buy",
+      amount: "0.01",
+      price,
+    });
+    expect(placed.status, placed.text).toBe(201);
+    const showsBid = (channel: string) => (text: string) => {
+      const m = JSON.parse(text) as Message;
+      if (m.channel !== channel || m.event !== "update") return false;
+      const r = m.result as { bids?: string[][]; b?: string[][]; full?: boolean };
+      return !r.full && (r.bids ?? r.b ?? []).some(([p]) => p === price);
+    };
+    for (const channel of keys.map((k) => k.channel)) {
+      const frames = await Promise.all(
+        clients.map(async (c) => {
+          await c.next((m) => showsBid(channel)(JSON.stringify(m)), 30_000);
+          return c.texts.find(showsBid(channel));
+        }),
+      );
+      expect(frames[0], channel).toBeDefined();
+      // The very same text, time_ms included: computed and serialized once.
+      expect(new Set(frames).size, channel).toBe(1);
+    }
+
+    // The publishers stop with their last subscriber.
+    await closeAll(clients.slice(0, 2));
+    await waitFor(
+      async () =>
+        gx.gate.websocket
+          .bookPublishers()
+          .publishers.filter((p) => p.market === "ETH_USDT")
+          .every((p) => p.subscribers === 1),
+      { what: "two subscribers gone" },
+    );
+    await closeAll(clients.slice(2));
+    await waitFor(async () => gx.gate.websocket.bookPublishers().timers === before.timers, {
+      what: "the key's timers stopped",
+    });
+    expect(
+      gx.gate.websocket.bookPublishers().publishers.filter((p) => p.market === "ETH_USDT"),
+    ).toEqual([]);
+  });
+});
+
+describe("signed subscriptions whose credentials are withdrawn", () => {
+  /** A connection subscribed to spot.orders (all pairs) with `key`. */
+  async function ordersFollower(key: { key: string; secret: string }) {
+    const client = await connect();
+    const time = Math.floor(Date.now() / 1000);
+    const ack = await client.request({
+      time,
+      channel: "spot.orders",
+      event: "subscribe",
+      payload: ["!all"],
+      auth: {
+        method: "api_key",
+        KEY: key.key,
+        SIGN: signChannel(key.secret, "spot.orders", "subscribe", time),
+      },
+    });
+    expect(ack.error).toBeNull();
+    return client;
+  }
+
+  const ended = (client: WsClient) =>
+    client.next((m) => m.channel === "spot.orders" && m.error?.code === 4);
+
+  it("ends a key's spot.orders subscription when the key is revoked, and sends it nothing more", async () => {
+    const carol = await gx.trader({ funds: { USDT: 1_000_000_000n } });
+    const spare = await createApiKey(gx.db, apiKeySealingKey(gx.serverKey), {
+      userId: carol.userId,
+      permissions: ["read", "trade"],
+      ipAllowlist: null,
+    });
+    const revoked = await ordersFollower(carol);
+    const kept = await ordersFollower(spare);
+
+    // Revoked as the account page does it: account.apiKeys.revoke.
+    const caller = createCaller(
+      createContext({
+        db: gx.db,
+        session: {
+          userId: carol.userId,
+          role: "trader",
+          status: "active",
+          twoFactor: false,
+          sessionId: randomUUID(),
+        },
+        services: new ApiServices({
+          names: gx.exchange.names,
+          redis: gx.redis,
+          secretKey: gx.serverKey,
+        }),
+      }),
+    );
+    const listener = gx.redis.duplicate();
+    const heard = new Promise<string>((resolve) =>
+      listener.on("message", (_channel: string, message: string) => resolve(message)),
+    );
+    await listener.subscribe(gx.exchange.names.redis.credentialsChannel);
+    await caller.account.apiKeys.revoke({ key: carol.key });
+    const [carolKey] = await gx.db
+      .select({ id: schema.apiKeys.id })
+      .from(schema.apiKeys)
+      .where(eq(schema.apiKeys.key, carol.key));
+    expect(decodeCredentialChange(await heard)).toEqual({
+      userId: carol.userId,
+      keyId: carolKey?.id,
+      reason: "key_revoked",
+    });
+    listener.disconnect();
+    const frame = await ended(revoked);
+    expect(frame).toMatchObject({
+      channel: "spot.orders",
+      event: "unsubscribe",
+      payload: ["!all"],
+      error: { code: 4, message: "the API key was revoked; this subscription has ended" },
+      result: null,
+    });
+
+    // An order of carol's reaches the connection on her other key, not the revoked one.
+    const placed = await new SignedClient(gx.baseUrl, spare).post("/spot/orders", {
+      currency_pair: "BTC_USDT",
+      side: "buy",
+      amount: "0.01",
+      // Within the price band of the trades earlier tests made at 30000.
+      price: "29000",
+      text: "t-after-revoke",
+    });
+    expect(placed.status, placed.text).toBe(201);
+    await kept.next((m) => m.channel === "spot.orders" && m.event === "update");
+    // Whatever the server sent the revoked connection before this pong has arrived by now.
+    await revoked.request({ channel: "spot.ping" });
+    expect(revoked.updates("spot.orders")).toEqual([]);
+    await closeAll([revoked, kept]);
+  });
+
+  it("ends it within the re-check period when the announcement was lost", async () => {
+    const dave = await gx.trader({ funds: { USDT: 1_000_000_000n } });
+    const client = await ordersFollower(dave);
+    // Revoked in the database only: nothing is announced.
+    expect(await revokeApiKey(gx.db, dave.userId, dave.key)).toBe(true);
+    expect((await ended(client)).error?.message).toBe(
+      "the API key was revoked; this subscription has ended",
+    );
+    await closeAll([client]);
+  });
+
+  it("ends every signed subscription of a user whose password changed, and only those", async () => {
+    const erin = await gx.trader({ funds: { USDT: 1_000_000_000n } });
+    const first = await ordersFollower(erin);
+    const second = await ordersFollower(erin);
+    const other = await ordersFollower(bob);
+    expect(
+      (await first.request({ channel: "spot.tickers", event: "subscribe", payload: ["BTC_USDT"] }))
+        .error,
+    ).toBeNull();
+    // Only the announcement says so (the re-check cannot see a password change).
+    await announceCredentialChange(gx.redis, gx.exchange.names, {
+      userId: erin.userId,
+      reason: "password_changed",
+    });
+    for (const client of [first, second]) {
+      expect((await ended(client)).error?.message).toBe(
+        "the account's password was changed; this subscription has ended",
+      );
+    }
+    // Bob's subscription and erin's public one are untouched.
+    await other.request({ channel: "spot.ping" });
+    expect(other.received.some((m) => m.error?.code === 4)).toBe(false);
+    const ack = await first.request({
+      channel: "spot.tickers",
+      event: "unsubscribe",
+      payload: ["BTC_USDT"],
+    });
+    expect(ack.error).toBeNull();
+    await closeAll([first, second, other]);
+  });
+
+  it("ends a user's signed subscriptions within the re-check period once the user is frozen", async () => {
+    const frank = await gx.trader({ funds: { USDT: 1_000_000_000n } });
+    const client = await ordersFollower(frank);
+    // Frozen in the database only: nothing is announced.
+    await freezeUser(gx.db, frank.userId);
+    expect((await ended(client)).error?.message).toBe(
+      "the account was frozen; this subscription has ended",
+    );
+    await closeAll([client]);
   });
 });

@@ -2,7 +2,9 @@
 // console needs it for figures that live per process (breaker states, rate-limit rejections) and
 // must be shown for the whole cluster. Only the samples of the metrics asked for are kept.
 import { breakers } from "@spotx/platform/breakers";
+import { platformEnv } from "@spotx/platform/env";
 import type { Etcd3 } from "@spotx/platform/etcd";
+import { operationalRequestHeaders } from "@spotx/platform/operational-access";
 import { listServices, type ServiceKind } from "@spotx/platform/service-registry";
 import type { Topology } from "@spotx/platform/topology";
 
@@ -42,7 +44,10 @@ export async function scrapeMetrics(
   timeoutMs: number,
 ): Promise<{ ok: true; samples: Map<string, Sample[]> } | { ok: false; error: string }> {
   try {
-    const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+    const response = await fetch(url, {
+      signal: AbortSignal.timeout(timeoutMs),
+      headers: operationalRequestHeaders(platformEnv().SPOTX_METRICS_TOKEN),
+    });
     if (response.status !== 200) return { ok: false, error: `HTTP ${response.status}` };
     return { ok: true, samples: parseMetrics(await response.text(), wanted) };
   } catch (error) {

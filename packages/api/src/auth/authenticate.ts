@@ -7,15 +7,10 @@
 import { type Database, schema } from "@spotx/db";
 import { metrics, prometheus } from "@spotx/platform/metrics";
 import { processSingleton } from "@spotx/platform/probe";
-import { eq } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
 import type { HttpExchange, Session } from "../context";
 import type { ApiServices } from "../services";
-import {
-  clearSessionCookies,
-  REFRESH_COOKIE,
-  SESSION_COOKIE,
-  setSessionCookies,
-} from "./session-cookies";
+import { clearSessionCookies, sessionCookieNames, setSessionCookies } from "./session-cookies";
 
 export const sessionMetrics = processSingleton("auth.session-metrics", () => ({
   refreshes: new prometheus.Counter({
@@ -26,7 +21,7 @@ export const sessionMetrics = processSingleton("auth.session-metrics", () => ({
   }),
   logins: new prometheus.Counter({
     name: "spotx_logins_total",
-    help: "Login attempts by outcome (ok, invalid, throttled)",
+    help: "Login attempts by outcome (ok, code_required, invalid, throttled)",
     labelNames: ["outcome"] as const,
     registers: [metrics.registry],
   }),
@@ -36,11 +31,20 @@ export type AccessOutcome =
   | { ok: true; session: Session }
   | { ok: false; reason: "expired" | "invalid" | "revoked" };
 
-/** The user's role and status as they are now; null when the user no longer exists. */
+/**
+ * The user's role, status and whether two-factor sign-in is on, as they are now; null when the
+ * user no longer exists.
+ */
 export async function currentUser(db: Database, userId: bigint) {
   const { users } = schema;
   const found = await db
-    .select({ id: users.id, email: users.email, role: users.role, status: users.status })
+    .select({
+      id: users.id,
+      email: users.email,
+      role: users.role,
+      status: users.status,
+      twoFactor: sql<boolean>`${users.totpEnabledAt} IS NOT NULL`,
+    })
     .from(users)
     .where(eq(users.id, userId))
     .limit(1);
@@ -60,7 +64,10 @@ export async function sessionFromAccessToken(
   if (owner !== userId) return { ok: false, reason: "revoked" };
   const user = await currentUser(db, userId);
   if (!user) return { ok: false, reason: "revoked" };
-  return { ok: true, session: { userId, role: user.role, status: user.status, sessionId } };
+  return {
+    ok: true,
+    session: { userId, role: user.role, status: user.status, twoFactor: user.twoFactor, sessionId },
+  };
 }
 
 /**
@@ -73,7 +80,7 @@ export async function refreshSession(
   services: ApiServices,
   db: Database,
 ): Promise<Session | null> {
-  const token = http.cookies.get(REFRESH_COOKIE);
+  const token = http.cookies.get(sessionCookieNames(http.secure).refresh);
   if (!token || http.refreshed) return null;
   http.refreshed = true;
   const rotated = await services.sessions.rotate(token);
@@ -98,6 +105,7 @@ export async function refreshSession(
     userId: rotated.userId,
     role: user.role,
     status: user.status,
+    twoFactor: user.twoFactor,
     sessionId: rotated.sessionId,
   };
 }
@@ -108,7 +116,7 @@ export async function authenticateHttp(
   services: ApiServices,
   db: Database,
 ): Promise<Session | null> {
-  const access = http.cookies.get(SESSION_COOKIE);
+  const access = http.cookies.get(sessionCookieNames(http.secure).session);
   if (access) {
     const outcome = await sessionFromAccessToken(access, services, db);
     if (outcome.ok) return outcome.session;

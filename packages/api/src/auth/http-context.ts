@@ -6,7 +6,7 @@ import type { Context, HttpExchange, RequestInfo } from "../context";
 import { type ApiServices, apiServices } from "../services";
 import { authenticateHttp, sessionFromAccessToken } from "./authenticate";
 import { CSRF_HEADER } from "./csrf";
-import { readCookies, SESSION_COOKIE } from "./session-cookies";
+import { readCookies, sessionCookieNames } from "./session-cookies";
 
 /**
  * The client's address, as the web server saw the socket: it sets this header on every request
@@ -35,7 +35,12 @@ export function requestInfo(headers: HeaderSource): RequestInfo {
  * X-Forwarded-Proto — see SPOTX_TRUSTED_PROXIES), never a header the client set.
  */
 function servedSecurely(req: Request): boolean {
-  return new URL(req.url).protocol === "https:" || req.headers.get(CLIENT_HTTPS_HEADER) === "1";
+  return new URL(req.url).protocol === "https:" || requestIsHttps(req.headers);
+}
+
+/** For server components: whether the web server said this request came over HTTPS. */
+export function requestIsHttps(headers: HeaderSource): boolean {
+  return headers.get(CLIENT_HTTPS_HEADER) === "1";
 }
 
 /** For the route handler: the context of one HTTP request, its Set-Cookie headers into `resHeaders`. */
@@ -72,7 +77,7 @@ export async function createServerContext(options: {
 }): Promise<Context> {
   const services = options.services ?? apiServices();
   const db = options.db ?? database();
-  const token = options.cookies.get(SESSION_COOKIE);
+  const token = options.cookies.get(sessionCookieNames(requestIsHttps(options.headers)).session);
   const outcome = token ? await sessionFromAccessToken(token, services, db) : null;
   return {
     db,

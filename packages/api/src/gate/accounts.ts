@@ -7,7 +7,7 @@ import { z } from "zod";
 import { callerOf, type GateCall, ok } from "./call";
 import { parseParams } from "./request-params";
 
-const accountsQuery = z.object({ currency: z.string().min(1).max(40).optional() });
+const accountsQuery = z.strictObject({ currency: z.string().min(1).max(40).optional() });
 
 export async function listAccounts(call: GateCall) {
   const { services } = call;

@@ -1,10 +1,20 @@
-// Who is calling the gate.io API: the KEY header's API key, proven by SIGN over the raw request
-// and a Timestamp within ±60 s, from an allowed address, and — for a request that changes
-// something (POST, DELETE) — used once (replay cache). Reads are not claimed: a replayed read
-// changes nothing, and clients that sign with whole-second Timestamps legitimately send the
-// same read twice in a second when they poll. Checked in that order, each failure with
+// Who is calling the gate.io API: the KEY header's API key, proven by SIGN over the request and
+// a Timestamp within ±60 s, from an allowed address. Checked in that order, each failure with
 // gate.io's label; secrets are compared in constant time and never logged. A key's last use is
 // recorded at most once a minute per key and process, not per request.
+//
+// Two choices where gate.io's clients and security pull apart:
+// - The query a signature covers: gate.io's own SDK signs the query before percent-escaping it,
+//   so a signature over the decoded query is accepted too — but only when the decoded text says
+//   exactly what the raw query says (the same names and values in the same order). Otherwise a
+//   signed `a=1&b=2` could be replayed as `a%3D1%26b%3D2`, which verifies decoded yet parses as
+//   one unknown name: the handler must act on what was verified.
+// - Repeats: a key created with replay "gate" (the default) accepts the same signed request
+//   again inside the window, as gate.io does — a program's cancel-all at the end of one run and
+//   the start of the next, a grid's identical orders in one second. A "strict" key's changing
+//   requests (POST, PATCH, DELETE) are accepted once (the replay guard); the same signature
+//   again, in any letter case, is DUPLICATE_REQUEST. Reads are never claimed: a replayed read
+//   changes nothing, and clients signing with whole seconds poll with identical signatures.
 import { BlockList, isIP } from "node:net";
 import { type Database, openSecret, schema } from "@spotx/db";
 import type { Logger } from "@spotx/platform/logger";
@@ -107,7 +117,7 @@ export class ApiKeyAuthenticator {
     if (missing || key === undefined || timestamp === undefined || sign === undefined) {
       throw new GateError("MISSING_REQUIRED_HEADER", `missing required header: ${missing?.[0]}`);
     }
-    const age = this.checkTimestamp(timestamp);
+    const signedAt = this.checkTimestamp(timestamp);
     const found = await this.loadKey(key);
     const expected = signRequest(found.secret, {
       method: request.method,
@@ -117,19 +127,17 @@ export class ApiKeyAuthenticator {
       timestamp,
     });
     if (!signaturesMatch(expected, sign)) {
-      // gate.io's own SDK signs the query it serialised before percent-escaping (unescaped):
-      // the same bytes decoded, still in the order sent.
-      const decoded = decodeQuery(request.rawQuery);
+      const decoded = decodedQuerySameAsRaw(request.rawQuery);
       const again =
-        decoded !== null && decoded !== request.rawQuery
-          ? signRequest(found.secret, {
+        decoded === null
+          ? null
+          : signRequest(found.secret, {
               method: request.method,
               path: request.path,
               query: decoded,
               body: request.body,
               timestamp,
-            })
-          : null;
+            });
       if (again === null || !signaturesMatch(again, sign)) {
         throw new GateError("INVALID_SIGNATURE", "signature mismatch");
       }
@@ -138,7 +146,9 @@ export class ApiKeyAuthenticator {
     return this.admit(
       found,
       request.ip,
-      changes ? { sign, ttlSeconds: SIGNATURE_WINDOW_SECONDS - age + 1 } : null,
+      changes && found.replayMode === "strict"
+        ? { sign, ttlMs: this.verifiableForMs(signedAt) }
+        : null,
     );
   }
 
@@ -163,19 +173,28 @@ export class ApiKeyAuthenticator {
     return caller(found);
   }
 
-  /** Seconds the Timestamp is away from now (REQUEST_EXPIRED beyond the window). */
+  /** The Timestamp in seconds (REQUEST_EXPIRED when malformed or beyond the window). */
   private checkTimestamp(timestamp: string): number {
     if (!TIMESTAMP_SHAPE.test(timestamp)) {
       throw new GateError("REQUEST_EXPIRED", "Timestamp must be Unix time in seconds");
     }
-    const skew = Math.abs(this.now() / 1000 - Number(timestamp));
-    if (skew > SIGNATURE_WINDOW_SECONDS) {
+    const signedAt = Number(timestamp);
+    if (Math.abs(this.now() / 1000 - signedAt) > SIGNATURE_WINDOW_SECONDS) {
       throw new GateError(
         "REQUEST_EXPIRED",
         `Timestamp is more than ${SIGNATURE_WINDOW_SECONDS} s away from the server's time`,
       );
     }
-    return skew;
+    return signedAt;
+  }
+
+  /**
+   * How long a request signed at `signedAt` (seconds) can still verify: until its Timestamp
+   * falls out of the window behind us — for a Timestamp ahead of the server's clock, longer than
+   * the window itself. A second more, for clocks that differ between web instances.
+   */
+  private verifiableForMs(signedAt: number): number {
+    return Math.ceil((signedAt + SIGNATURE_WINDOW_SECONDS) * 1000 - this.now()) + 1_000;
   }
 
   private async loadKey(key: string) {
@@ -189,6 +208,7 @@ export class ApiKeyAuthenticator {
         secretSealed: apiKeys.secretSealed,
         permissions: apiKeys.permissions,
         ipAllowlist: apiKeys.ipAllowlist,
+        replayMode: apiKeys.replayMode,
         userStatus: users.status,
       })
       .from(apiKeys)
@@ -203,16 +223,16 @@ export class ApiKeyAuthenticator {
   private async admit(
     found: Awaited<ReturnType<ApiKeyAuthenticator["loadKey"]>>,
     ip: string | null,
-    once: { sign: string; ttlSeconds: number } | null,
+    once: { sign: string; ttlMs: number } | null,
   ): Promise<ApiCaller> {
     if (found.ipAllowlist && !addressAllowed(found.ipAllowlist, ip)) {
       throw new GateError("FORBIDDEN", "this API key may not be used from this address");
     }
     // Only a verified signature is recorded: nobody can burn another client's signatures.
-    if (once && !(await this.options.replay.claim(once.sign, once.ttlSeconds))) {
+    if (once && !(await this.options.replay.claim(once.sign, once.ttlMs))) {
       throw new GateError(
-        "REQUEST_EXPIRED",
-        "this signed request was already received; sign each request anew",
+        "DUPLICATE_REQUEST",
+        'this signed request was already received, and this API key (replay "strict") accepts each signed request once: sign a repeat with a new Timestamp',
       );
     }
     this.touch(found.id);
@@ -252,11 +272,23 @@ function caller(found: {
   };
 }
 
-/** The query with %XX escapes decoded (null when it does not decode). */
-function decodeQuery(raw: string): string | null {
+/**
+ * The query with its %XX escapes decoded, when that text means exactly what the raw query means
+ * (the same names and values, in the same order); null when it would mean something else, or
+ * does not decode, or has nothing to decode.
+ */
+export function decodedQuerySameAsRaw(raw: string): string | null {
+  let decoded: string;
   try {
-    return decodeURIComponent(raw);
+    decoded = decodeURIComponent(raw);
   } catch {
     return null;
   }
+  if (decoded === raw) return null;
+  const a = [...new URLSearchParams(raw)];
+  const b = [...new URLSearchParams(decoded)];
+  const same =
+    a.length === b.length &&
+    a.every(([name, value], i) => b[i]?.[0] === name && b[i]?.[1] === value);
+  return same ? decoded : null;
 }

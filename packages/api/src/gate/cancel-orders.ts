@@ -13,7 +13,7 @@ import { orderObject } from "./order-object";
 import { LIVE, orderIdPath } from "./order-queries";
 import { accountParam, pairParam, parseParams, sideParam } from "./request-params";
 
-const cancelQuery = z.object({ currency_pair: pairParam, account: accountParam.optional() });
+const cancelQuery = z.strictObject({ currency_pair: pairParam, account: accountParam.optional() });
 
 const ended = (order: Order) => !(LIVE as readonly string[]).includes(order.status);
 
@@ -49,7 +49,7 @@ export async function cancelOrder(call: GateCall) {
   return ok(orderObject(settled ?? order, m));
 }
 
-const cancelAllQuery = z.object({
+const cancelAllQuery = z.strictObject({
   currency_pair: pairParam.optional(),
   side: sideParam.optional(),
   account: accountParam.optional(),

@@ -21,6 +21,9 @@ export const GATE_LABEL_STATUS = {
   AMOUNT_TOO_LITTLE: 400,
   POC_FILL_IMMEDIATELY: 400,
   ORDER_CLOSED: 400,
+  // In gate.io's label list; spotx answers it to a key created with replay "strict" when the
+  // same signed request arrives twice inside the Timestamp window.
+  DUPLICATE_REQUEST: 400,
   ORDER_NOT_FOUND: 404,
   NOT_FOUND: 404,
   TOO_MANY_REQUESTS: 429,

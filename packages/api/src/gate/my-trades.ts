@@ -10,12 +10,13 @@ import {
   accountParam,
   idParam,
   intParam,
+  pageOffset,
   pairParam,
   parseParams,
   secondsParam,
 } from "./request-params";
 
-const myTradesQuery = z.object({
+const myTradesQuery = z.strictObject({
   currency_pair: pairParam.optional(),
   limit: intParam(1, 1000).default(100),
   page: intParam(1, 100_000).default(1),
@@ -43,6 +44,7 @@ export async function listMyTrades(call: GateCall) {
   const { services } = call;
   const { userId } = callerOf(call);
   const q = parseParams(myTradesQuery, call.query);
+  const offset = pageOffset(q.page, q.limit);
   const market = q.currency_pair ? await services.markets.market(q.currency_pair) : null;
   if (q.order_id !== undefined && !market) {
     throw new GateError("MISSING_REQUIRED_PARAM", "order_id needs currency_pair");
@@ -63,7 +65,7 @@ export async function listMyTrades(call: GateCall) {
      WHERE ${q.order_id === undefined ? sql`TRUE` : sql`f.order_id = ${q.order_id}`}
        AND ${timeRange(q.from, q.to, sql`f.created_at`)}
      ORDER BY f.created_at DESC, f.market, f.id DESC, f.role
-     LIMIT ${q.limit} OFFSET ${(q.page - 1) * q.limit}`);
+     LIMIT ${q.limit} OFFSET ${offset}`);
   const markets = await services.markets.markets();
   return ok(
     rows.rows.flatMap((row) => {

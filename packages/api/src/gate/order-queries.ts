@@ -10,6 +10,7 @@ import { orderObject } from "./order-object";
 import {
   accountParam,
   intParam,
+  pageOffset,
   pairParam,
   parseParams,
   secondsParam,
@@ -26,7 +27,10 @@ export const orderIdPath = z.object({
     .regex(/^(\d{1,18}|t-[A-Za-z0-9_.-]{1,28})$/, "must be an order id or a text starting with t-"),
 });
 
-const getOrderQuery = z.object({ currency_pair: pairParam, account: accountParam.optional() });
+const getOrderQuery = z.strictObject({
+  currency_pair: pairParam,
+  account: accountParam.optional(),
+});
 
 export async function getOrder(call: GateCall) {
   const { services } = call;
@@ -38,7 +42,7 @@ export async function getOrder(call: GateCall) {
   return ok(orderObject(order, m));
 }
 
-const listOrdersQuery = z.object({
+const listOrdersQuery = z.strictObject({
   currency_pair: pairParam,
   status: z.enum(["open", "finished"]),
   page: intParam(1, 100_000).default(1),
@@ -75,11 +79,11 @@ export async function listOrders(call: GateCall) {
     .where(and(...conditions))
     .orderBy(desc(orders.id))
     .limit(q.limit)
-    .offset((q.page - 1) * q.limit);
+    .offset(pageOffset(q.page, q.limit));
   return ok(rows.map((order) => orderObject(order, m)));
 }
 
-const openOrdersQuery = z.object({
+const openOrdersQuery = z.strictObject({
   page: intParam(1, 100_000).default(1),
   limit: intParam(1, 100).default(100),
   account: accountParam.optional(),
@@ -89,6 +93,7 @@ export async function listOpenOrders(call: GateCall) {
   const { services } = call;
   const { userId } = callerOf(call);
   const q = parseParams(openOrdersQuery, call.query);
+  const offset = pageOffset(q.page, q.limit);
   const { orders } = schema;
   const live = and(eq(orders.userId, userId), inArray(orders.status, [...LIVE]));
   const totals = await services.db
@@ -107,7 +112,7 @@ export async function listOpenOrders(call: GateCall) {
         .where(and(live, eq(orders.market, market)))
         .orderBy(desc(orders.id))
         .limit(q.limit)
-        .offset((q.page - 1) * q.limit);
+        .offset(offset);
       return { currency_pair: market, total, orders: rows.map((o) => orderObject(o, m)) };
     }),
   );

@@ -10,7 +10,7 @@ import { GateError } from "./errors";
 import type { GateMarket } from "./market-directory";
 import { bookSnapshot } from "./market-snapshots";
 import { orderObject } from "./order-object";
-import { parseParams } from "./request-params";
+import { noQuery, parseParams } from "./request-params";
 
 /** Amounts and prices are decimal strings: a JSON number would be a float on the way in. */
 const decimalText = z.string({ error: "must be a decimal string" }).min(1).max(64);
@@ -48,6 +48,7 @@ export async function placeOrder(call: GateCall) {
   if (typeof call.body !== "object" || call.body === null || Array.isArray(call.body)) {
     throw new GateError("INVALID_PARAM_VALUE", "the body must be a JSON object");
   }
+  parseParams(noQuery, call.query);
   const body = parseParams(createOrderBody, call.body as Record<string, unknown>);
   const m = await services.markets.market(body.currency_pair);
   if (body.time_in_force === "poc" && body.type === "limit" && body.price !== undefined) {

@@ -11,6 +11,7 @@ import {
   boolParam,
   idParam,
   intParam,
+  pageOffset,
   pairParam,
   parseParams,
   secondsParam,
@@ -76,7 +77,7 @@ export async function listTrades({ services, query }: GateCall) {
   const after = q.last_id !== undefined && !q.reverse;
   const idBound =
     q.last_id === undefined ? sql`TRUE` : after ? sql`id > ${q.last_id}` : sql`id < ${q.last_id}`;
-  const offset = (q.page - 1) * q.limit;
+  const offset = pageOffset(q.page, q.limit);
   const rows = await services.db.execute<TradeRow>(sql`
     SELECT id, ${createdMs()} AS created_ms, taker_side, price_ticks, qty_lots
       FROM trades

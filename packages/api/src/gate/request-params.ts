@@ -1,6 +1,8 @@
 // Query parameters and bodies as gate.io takes them, validated with zod: a missing required
 // parameter is MISSING_REQUIRED_PARAM, anything else wrong INVALID_PARAM_VALUE, each naming the
 // parameter. Numbers in the query are decimal integers only (no signs, exponents or spaces).
+// Signed endpoints take their queries with z.strictObject: a name they do not know is refused,
+// not ignored — a parameter the client meant (and signed) must never silently drop out.
 import { z } from "zod";
 import { GateError } from "./errors";
 
@@ -19,6 +21,12 @@ export function parseParams<S extends z.ZodType>(
   const parsed = schema.safeParse(raw);
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0];
+  if (issue?.code === "unrecognized_keys") {
+    throw new GateError(
+      "INVALID_PARAM_VALUE",
+      `unknown parameter${issue.keys.length > 1 ? "s" : ""}: ${issue.keys.join(", ")}`,
+    );
+  }
   const name = issue?.path.map(String).join(".") ?? "";
   const top = issue?.path[0];
   if (typeof top === "string" && issue?.path.length === 1 && raw[top] === undefined) {
@@ -28,6 +36,28 @@ export function parseParams<S extends z.ZodType>(
     "INVALID_PARAM_VALUE",
     name ? `invalid ${name}: ${issue?.message ?? "invalid value"}` : (issue?.message ?? "invalid"),
   );
+}
+
+/** A signed endpoint that takes no query parameters. */
+export const noQuery = z.strictObject({});
+
+/**
+ * The most rows a page may skip: gate.io bounds `limit * (page - 1)` the same way. Deeper
+ * history is reached with a narrower `from`/`to` (or `last_id` for public trades), which the
+ * indexes serve, instead of an OFFSET PostgreSQL must walk.
+ */
+export const MAX_PAGE_OFFSET = 100_000;
+
+/** The rows a page skips, or INVALID_PARAM_VALUE past MAX_PAGE_OFFSET. */
+export function pageOffset(page: number, limit: number): number {
+  const offset = (page - 1) * limit;
+  if (offset > MAX_PAGE_OFFSET) {
+    throw new GateError(
+      "INVALID_PARAM_VALUE",
+      `page × limit reaches ${offset} rows back; at most ${MAX_PAGE_OFFSET}: narrow the range with from/to (or last_id) instead`,
+    );
+  }
+  return offset;
 }
 
 /** A currency pair's name; whether it exists (INVALID_CURRENCY_PAIR) is the market directory's to say. */

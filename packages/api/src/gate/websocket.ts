@@ -6,23 +6,30 @@
 // Public channels follow market data (tickers, trades, candlesticks, three book flavours); the
 // signed ones (orders, usertrades, balances) the user's private pushes. Protocol pings are
 // answered by `ws`; the server pings each client and drops one that stops answering.
+// Resources are bounded: connections per client address (per instance), subscriptions per
+// connection, and one shared publisher per book channel key (book-publishers.ts). A signed
+// subscription ends when its key is revoked or its user frozen (announced on Redis, and
+// re-checked on a timer in case an announcement was lost).
 import type http from "node:http";
 import type { Duplex } from "node:stream";
-import { CANDLE_INTERVALS } from "@spotx/db";
+import { CANDLE_INTERVALS, schema } from "@spotx/db";
 import type { Logger } from "@spotx/platform/logger";
-import type {
-  BookDelta,
-  BookLevel,
-  CandleMessage,
-  TickerMessage,
-  TradesMessage,
-} from "@spotx/protocol";
+import type { CandleMessage, TickerMessage, TradesMessage } from "@spotx/protocol";
+import { and, eq, inArray, isNull } from "drizzle-orm";
 import { type WebSocket, WebSocketServer } from "ws";
 import { z } from "zod";
+import type { CredentialChange, CredentialChangeReason } from "../auth/credential-events";
+import { CredentialListener } from "../auth/credential-listener";
+import {
+  type ConnectionSeat,
+  ConnectionsPerAddress,
+  DEFAULT_CONNECTIONS_PER_ADDRESS,
+} from "../guards/connections-per-address";
 import type { RateLimits } from "../guards/rate-limits";
 import type { ApiCaller, ApiKeyAuthenticator } from "./authenticate";
 import { SIGNATURE_WINDOW_SECONDS } from "./authenticate";
-import { BOOK_DEPTH, BookKeeper } from "./book-keeper";
+import { BookKeeper } from "./book-keeper";
+import { BookPublishers, type FrameSink, type PublisherView, updateFrame } from "./book-publishers";
 import type { GateServices } from "./call";
 import { GateError, toGateError } from "./errors";
 import type { GateMarket } from "./market-directory";
@@ -32,8 +39,11 @@ import { UserFeed } from "./user-feed";
 
 export const GATE_WS_PATHS: ReadonlySet<string> = new Set(["/ws/v4/", "/ws/v4"]);
 const MAX_MESSAGE_BYTES = 64 * 1024;
-const MAX_SUBSCRIPTIONS = 200;
+/** Subscriptions one connection may hold (channel × payload entry). */
+export const DEFAULT_SUBSCRIPTIONS_PER_CONNECTION = 200;
 const MAX_REQUESTS_PER_SECOND = 50;
+/** How often the keys behind live signed subscriptions are checked against the database. */
+const RECHECK_CREDENTIALS_EVERY_MS = 30_000;
 const PING_EVERY_MS = 20_000;
 /** A client that cannot keep up is dropped rather than buffered without end. */
 const MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
@@ -61,11 +71,23 @@ class ChannelError extends Error {
   }
 }
 
-type Subscription = { stop(): void };
+type Subscription = {
+  stop(): void;
+  channel: string;
+  /** The payload entry it was subscribed with ("!all" or the pairs, for a signed channel). */
+  entry: string;
+  /** Who a signed channel was admitted for: it ends when their credentials do. */
+  caller?: ApiCaller;
+};
+
+/** A subscription as a channel starts it (the request's channel and entry are added to it). */
+type Started = Omit<Subscription, "channel" | "entry">;
 
 type Connection = {
   ws: WebSocket;
   ip: string | null;
+  /** Sends one serialized frame (what the shared book publishers call). */
+  sink: FrameSink;
   alive: boolean;
   /** channel + "\u0000" + payload entry → its subscription. */
   subscriptions: Map<string, Subscription>;
@@ -78,6 +100,19 @@ export type GateWebSocketOptions = {
   rateLimits: RateLimits;
   log: Logger;
   clientAddress: (req: http.IncomingMessage) => string | null;
+  /** Connections one client address may hold on this instance (default 50). */
+  maxConnectionsPerAddress?: number;
+  /** Subscriptions one connection may hold (default 200). */
+  maxSubscriptionsPerConnection?: number;
+  /** How often signed subscriptions' keys are re-checked in the database (default 30 s). */
+  recheckCredentialsEveryMs?: number;
+};
+
+/** What a client is told when its signed subscription ends, by reason. */
+const ENDED: Record<CredentialChangeReason, string> = {
+  key_revoked: "the API key was revoked; this subscription has ended",
+  user_frozen: "the account was frozen; this subscription has ended",
+  password_changed: "the account's password was changed; this subscription has ended",
 };
 
 const nowSeconds = () => Math.floor(Date.now() / 1000);
@@ -90,9 +125,15 @@ export class GateWebSocketServer {
   });
   private readonly feed: SocketRoomFeed;
   private readonly books: BookKeeper;
+  private readonly publishers: BookPublishers;
   private readonly users: UserFeed;
+  private readonly credentials: CredentialListener;
+  private readonly caps: ConnectionsPerAddress;
+  private readonly maxSubscriptions: number;
   private readonly connections = new Set<Connection>();
   private heartbeat: NodeJS.Timeout | undefined;
+  private recheck: NodeJS.Timeout | undefined;
+  private rechecking = false;
   private started: Promise<void> | undefined;
   private readonly onUpgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
     const path = (req.url ?? "").split("?")[0] ?? "";
@@ -104,7 +145,24 @@ export class GateWebSocketServer {
     const { services, log } = options;
     this.feed = new SocketRoomFeed({ redis: services.redis, names: services.names, log });
     this.books = new BookKeeper({ feed: this.feed, services, names: services.names, log });
+    this.publishers = new BookPublishers(this.books);
     this.users = new UserFeed({ feed: this.feed, services, names: services.names, log });
+    this.credentials = new CredentialListener({
+      redis: services.redis,
+      names: services.names,
+      log,
+      onChange: (change) => this.credentialsChanged(change),
+    });
+    this.caps = new ConnectionsPerAddress(
+      options.maxConnectionsPerAddress ?? DEFAULT_CONNECTIONS_PER_ADDRESS,
+    );
+    this.maxSubscriptions =
+      options.maxSubscriptionsPerConnection ?? DEFAULT_SUBSCRIPTIONS_PER_CONNECTION;
+  }
+
+  /** The book publishers running now (one timer each), for operators and tests. */
+  bookPublishers(): { timers: number; publishers: PublisherView[] } {
+    return { timers: this.publishers.timers(), publishers: this.publishers.list() };
   }
 
   attach(server: http.Server): void {
@@ -121,11 +179,21 @@ export class GateWebSocketServer {
       }
     }, PING_EVERY_MS);
     this.heartbeat.unref();
+    this.recheck = setInterval(
+      () => void this.recheckCredentials(),
+      this.options.recheckCredentialsEveryMs ?? RECHECK_CREDENTIALS_EVERY_MS,
+    );
+    this.recheck.unref();
   }
 
-  /** Starts the feed; a failure is seen by the next upgrade that awaits it, never unhandled. */
+  /**
+   * Starts the feed and the credential listener; a failure is seen by the next upgrade that
+   * awaits it, never unhandled.
+   */
   private subscribeFeed(): Promise<void> {
-    const attempt = this.feed.start();
+    const attempt = Promise.all([this.feed.start(), this.credentials.start()]).then(
+      () => undefined,
+    );
     attempt.catch((error: unknown) =>
       this.options.log.warn({ err: error }, "the WebSocket feed could not subscribe to Redis"),
     );
@@ -134,14 +202,26 @@ export class GateWebSocketServer {
 
   async close(): Promise<void> {
     clearInterval(this.heartbeat);
+    clearInterval(this.recheck);
     for (const connection of this.connections) connection.ws.terminate();
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
+    this.publishers.close();
     await this.started?.catch(() => undefined);
+    await this.credentials.stop();
     await this.feed.stop();
   }
 
   private async upgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer) {
     const ip = this.options.clientAddress(req);
+    // Taken before anything is awaited, so a burst of upgrades cannot all pass the count.
+    const seat = this.caps.admit(ip);
+    if (!seat) {
+      const body = JSON.stringify(this.caps.refusal());
+      socket.end(
+        `HTTP/1.1 429 Too Many Requests\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+      );
+      return;
+    }
     try {
       try {
         await this.started;
@@ -152,23 +232,28 @@ export class GateWebSocketServer {
       }
       const verdict = await this.options.rateLimits.consume("reads", { ip });
       if (!verdict.allowed) {
+        seat.release();
         socket.end(
           `HTTP/1.1 429 Too Many Requests\r\nRetry-After: ${verdict.retryAfterSeconds}\r\nConnection: close\r\n\r\n`,
         );
         return;
       }
     } catch (error) {
+      seat.release();
       this.options.log.warn({ err: error }, "WebSocket upgrade refused");
       socket.end("HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\n\r\n");
       return;
     }
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.connected(ws, ip));
+    // A handshake ws refuses (or a client gone meanwhile) never gets to `connected`.
+    socket.once("close", () => seat.release());
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.connected(ws, ip, seat));
   }
 
-  private connected(ws: WebSocket, ip: string | null) {
+  private connected(ws: WebSocket, ip: string | null, seat: ConnectionSeat) {
     const connection: Connection = {
       ws,
       ip,
+      sink: (text) => this.sendText(connection, text),
       alive: true,
       subscriptions: new Map(),
       requests: { second: 0, count: 0 },
@@ -185,6 +270,7 @@ export class GateWebSocketServer {
       void this.onMessage(connection, data.toString());
     });
     ws.on("close", () => {
+      seat.release();
       this.connections.delete(connection);
       for (const subscription of connection.subscriptions.values()) subscription.stop();
       connection.subscriptions.clear();
@@ -281,23 +367,21 @@ export class GateWebSocketServer {
   }
 
   private send(connection: Connection, message: unknown) {
+    this.sendText(connection, JSON.stringify(message));
+  }
+
+  private sendText(connection: Connection, text: string) {
     const { ws } = connection;
     if (ws.readyState !== ws.OPEN) return;
     if (ws.bufferedAmount > MAX_BUFFERED_BYTES) {
       ws.terminate();
       return;
     }
-    ws.send(JSON.stringify(message));
+    ws.send(text);
   }
 
   private update(connection: Connection, channel: string, result: unknown) {
-    this.send(connection, {
-      time: nowSeconds(),
-      time_ms: Date.now(),
-      channel,
-      event: "update",
-      result,
-    });
+    this.sendText(connection, updateFrame(channel, result));
   }
 
   private unsubscribe(connection: Connection, message: Request) {
@@ -311,20 +395,17 @@ export class GateWebSocketServer {
 
   private async subscribe(connection: Connection, message: Request) {
     const payload = message.payload ?? [];
-    const add = (entry: string, start: () => Subscription) => {
-      const key = `${message.channel}\u0000${entry}`;
-      if (connection.subscriptions.has(key)) return;
-      if (connection.subscriptions.size >= MAX_SUBSCRIPTIONS) {
-        throw new ChannelError(WS_ERROR.BAD_ARGUMENT, `at most ${MAX_SUBSCRIPTIONS} subscriptions`);
-      }
-      connection.subscriptions.set(key, start());
+    const { channel } = message;
+    // Every entry is checked before any is added: a request is taken whole or not at all.
+    const wanted = new Map<string, () => Subscription>();
+    const want = (entry: string, start: () => Started) => {
+      if (!wanted.has(entry)) wanted.set(entry, () => ({ ...start(), channel, entry }));
     };
     const market = (symbol: string | undefined) => {
       if (symbol === undefined)
         throw new ChannelError(WS_ERROR.BAD_ARGUMENT, "payload needs a currency pair");
       return this.options.services.markets.market(symbol);
     };
-    const { channel } = message;
     switch (channel) {
       case "spot.tickers":
       case "spot.trades": {
@@ -332,11 +413,11 @@ export class GateWebSocketServer {
           throw new ChannelError(WS_ERROR.BAD_ARGUMENT, "payload lists currency pairs");
         const markets = await Promise.all(payload.map((p) => market(p)));
         for (const m of markets) {
-          add(m.symbol, () =>
+          want(m.symbol, () =>
             channel === "spot.tickers" ? this.tickers(connection, m) : this.trades(connection, m),
           );
         }
-        return;
+        break;
       }
       case "spot.candlesticks": {
         const [interval, pair] = payload;
@@ -347,8 +428,8 @@ export class GateWebSocketServer {
           );
         }
         const m = await market(pair);
-        add(`${interval}_${m.symbol}`, () => this.candles(connection, m, interval));
-        return;
+        want(`${interval}_${m.symbol}`, () => this.candles(connection, m, interval));
+        break;
       }
       case "spot.order_book": {
         const [pair, level, interval] = payload;
@@ -360,10 +441,11 @@ export class GateWebSocketServer {
         if (interval !== "100ms" && interval !== "1000ms") {
           throw new ChannelError(WS_ERROR.BAD_ARGUMENT, "interval must be 100ms or 1000ms");
         }
-        add(m.symbol, () =>
-          this.fullBook(connection, m, depth, interval === "100ms" ? 100 : 1_000),
-        );
-        return;
+        const everyMs = interval === "100ms" ? 100 : 1_000;
+        want(m.symbol, () => ({
+          stop: this.publishers.fullBook(connection.sink, m, depth, everyMs),
+        }));
+        break;
       }
       case "spot.order_book_update": {
         const [pair, interval] = payload;
@@ -371,8 +453,9 @@ export class GateWebSocketServer {
         if (interval !== "100ms" && interval !== "1000ms" && interval !== "20ms") {
           throw new ChannelError(WS_ERROR.BAD_ARGUMENT, "interval must be 20ms, 100ms or 1000ms");
         }
-        add(m.symbol, () => this.bookUpdates(connection, m, interval === "1000ms" ? 1_000 : 100));
-        return;
+        const everyMs = interval === "1000ms" ? 1_000 : 100;
+        want(m.symbol, () => ({ stop: this.publishers.bookUpdates(connection.sink, m, everyMs) }));
+        break;
       }
       case "spot.obu": {
         if (payload.length === 0)
@@ -388,9 +471,12 @@ export class GateWebSocketServer {
               `${name}: expected ob.<pair>.50 or ob.<pair>.400`,
             );
           const m = await market(match[1]);
-          add(name, () => this.limitedBook(connection, m, name, Number(match[2])));
+          const depth = Number(match[2]);
+          want(name, () => ({
+            stop: this.publishers.limitedBook(connection.sink, m, name, depth),
+          }));
         }
-        return;
+        break;
       }
       case "spot.orders":
       case "spot.usertrades":
@@ -402,13 +488,28 @@ export class GateWebSocketServer {
         const symbols = pairs.includes("!all")
           ? null
           : new Set((await Promise.all(pairs.map((p) => market(p)))).map((m) => m.symbol));
-        add(symbols === null ? "!all" : [...symbols].sort().join(","), () =>
-          this.userChannel(connection, channel, caller, symbols),
-        );
-        return;
+        want(symbols === null ? "!all" : [...symbols].sort().join(","), () => ({
+          stop: this.userChannel(connection, channel, caller, symbols),
+          caller,
+        }));
+        break;
       }
       default:
         throw new ChannelError(WS_ERROR.BAD_ARGUMENT, `unknown channel ${channel}`);
+    }
+    // Counted and added with nothing awaited in between: concurrent requests cannot both pass.
+    const fresh = [...wanted].filter(
+      ([entry]) => !connection.subscriptions.has(`${channel}\u0000${entry}`),
+    );
+    if (connection.subscriptions.size + fresh.length > this.maxSubscriptions) {
+      throw new ChannelError(
+        WS_ERROR.BAD_ARGUMENT,
+        `at most ${this.maxSubscriptions} subscriptions per connection (${connection.subscriptions.size} held, ${fresh.length} asked)`,
+      );
+    }
+    if (connection.ws.readyState !== connection.ws.OPEN) return; // closed while authenticating
+    for (const [entry, start] of fresh) {
+      connection.subscriptions.set(`${channel}\u0000${entry}`, start());
     }
   }
 
@@ -432,7 +533,7 @@ export class GateWebSocketServer {
 
   // ------------------------------------------------------------------ public channels
 
-  private tickers(connection: Connection, m: GateMarket): Subscription {
+  private tickers(connection: Connection, m: GateMarket): Started {
     const names = this.options.services.names;
     // The current one first, so a client has a value before the next trade.
     currentTicker(this.options.services, m)
@@ -446,7 +547,7 @@ export class GateWebSocketServer {
     return { stop: unlisten };
   }
 
-  private trades(connection: Connection, m: GateMarket): Subscription {
+  private trades(connection: Connection, m: GateMarket): Started {
     const names = this.options.services.names;
     const unlisten = this.feed.listen(names.rooms.market(m.symbol, "trades"), (event, payload) => {
       if (event !== "trades") return;
@@ -465,7 +566,7 @@ export class GateWebSocketServer {
     return { stop: unlisten };
   }
 
-  private candles(connection: Connection, m: GateMarket, interval: string): Subscription {
+  private candles(connection: Connection, m: GateMarket, interval: string): Started {
     const names = this.options.services.names;
     const unlisten = this.feed.listen(names.rooms.candles(m.symbol, interval), (event, payload) => {
       if (event !== "candle") return;
@@ -485,133 +586,6 @@ export class GateWebSocketServer {
     return { stop: unlisten };
   }
 
-  /** spot.order_book: the top `depth` levels every `everyMs`, when they changed. */
-  private fullBook(
-    connection: Connection,
-    m: GateMarket,
-    depth: number,
-    everyMs: number,
-  ): Subscription {
-    const stopFollowing = this.books.follow(m, {});
-    let sentSeq = -1;
-    const push = () => {
-      const view = this.books.levels(m.symbol, depth);
-      if (!view || view.seq === sentSeq) return;
-      sentSeq = view.seq;
-      this.update(connection, "spot.order_book", {
-        t: Date.now(),
-        lastUpdateId: view.seq,
-        s: m.symbol,
-        bids: view.bids,
-        asks: view.asks,
-      });
-    };
-    const timer = setInterval(push, everyMs);
-    timer.unref();
-    setTimeout(push, 20).unref();
-    return {
-      stop() {
-        clearInterval(timer);
-        stopFollowing();
-      },
-    };
-  }
-
-  /** spot.order_book_update: the deltas of each interval merged, U/u the sequence numbers covered. */
-  private bookUpdates(connection: Connection, m: GateMarket, everyMs: number): Subscription {
-    let pending: {
-      U: number;
-      u: number;
-      bids: Map<string, string>;
-      asks: Map<string, string>;
-    } | null = null;
-    const stopFollowing = this.books.follow(m, {
-      delta: (delta: BookDelta) => {
-        pending ??= { U: delta.U, u: delta.u, bids: new Map(), asks: new Map() };
-        pending.u = delta.u;
-        for (const [price, amount] of delta.bids) pending.bids.set(price, amount);
-        for (const [price, amount] of delta.asks) pending.asks.set(price, amount);
-      },
-    });
-    const timer = setInterval(() => {
-      if (!pending) return;
-      const now = Date.now();
-      this.update(connection, "spot.order_book_update", {
-        t: now,
-        e: "depthUpdate",
-        E: Math.floor(now / 1000),
-        s: m.symbol,
-        U: pending.U,
-        u: pending.u,
-        b: [...pending.bids],
-        a: [...pending.asks],
-      });
-      pending = null;
-    }, everyMs);
-    timer.unref();
-    return {
-      stop() {
-        clearInterval(timer);
-        stopFollowing();
-      },
-    };
-  }
-
-  /** spot.obu: the top `depth` levels in full once, then what changed in them (amount "0" leaves). */
-  private limitedBook(
-    connection: Connection,
-    m: GateMarket,
-    name: string,
-    depth: number,
-  ): Subscription {
-    const stopFollowing = this.books.follow(m, {});
-    let last: { u: number; bids: Map<string, string>; asks: Map<string, string> } | null = null;
-    const diff = (before: Map<string, string>, after: BookLevel[]): BookLevel[] => {
-      const changes: BookLevel[] = [];
-      const now = new Map(after);
-      for (const [price, amount] of after)
-        if (before.get(price) !== amount) changes.push([price, amount]);
-      for (const price of before.keys()) if (!now.has(price)) changes.push([price, "0"]);
-      return changes;
-    };
-    const push = () => {
-      const view = this.books.levels(m.symbol, Math.min(depth, BOOK_DEPTH));
-      if (!view) return;
-      if (!last) {
-        last = { u: view.seq, bids: new Map(view.bids), asks: new Map(view.asks) };
-        this.update(connection, "spot.obu", {
-          t: Date.now(),
-          full: true,
-          s: name,
-          u: view.seq,
-          b: view.bids,
-          a: view.asks,
-        });
-        return;
-      }
-      if (view.seq === last.u) return;
-      const b = diff(last.bids, view.bids);
-      const a = diff(last.asks, view.asks);
-      const U = last.u + 1;
-      last = { u: view.seq, bids: new Map(view.bids), asks: new Map(view.asks) };
-      if (b.length === 0 && a.length === 0) {
-        // Nothing changed within the depth: the next delta still starts right after this u.
-        last.u = U - 1;
-        return;
-      }
-      this.update(connection, "spot.obu", { t: Date.now(), s: name, U, u: view.seq, b, a });
-    };
-    const timer = setInterval(push, 100);
-    timer.unref();
-    setTimeout(push, 20).unref();
-    return {
-      stop() {
-        clearInterval(timer);
-        stopFollowing();
-      },
-    };
-  }
-
   // ------------------------------------------------------------------ signed channels
 
   private userChannel(
@@ -619,9 +593,9 @@ export class GateWebSocketServer {
     channel: "spot.orders" | "spot.usertrades" | "spot.balances",
     caller: ApiCaller,
     symbols: ReadonlySet<string> | null,
-  ): Subscription {
+  ): () => void {
     const wanted = (pair: string) => symbols === null || symbols.has(pair);
-    const stop = this.users.follow(caller.userId, {
+    return this.users.follow(caller.userId, {
       orders: (orders) => {
         if (channel !== "spot.orders") return;
         const mine = orders.filter((o) => wanted(o.currency_pair));
@@ -636,6 +610,77 @@ export class GateWebSocketServer {
         if (channel === "spot.balances") this.update(connection, channel, balances);
       },
     });
-    return { stop };
+  }
+
+  // ------------------------------------------------------------------ credentials withdrawn
+
+  /** An announced change: the signed subscriptions it concerns end now. */
+  private credentialsChanged(change: CredentialChange) {
+    this.endSigned(
+      (caller) =>
+        caller.userId === change.userId &&
+        (change.keyId === undefined || caller.keyId === change.keyId),
+      () => change.reason,
+    );
+  }
+
+  /**
+   * The announcements' safety net: every key behind a live signed subscription, looked up in one
+   * query. A key revoked (or gone), or a user frozen since the subscription was admitted, ends it.
+   */
+  private async recheckCredentials() {
+    if (this.rechecking) return;
+    const held = new Set<bigint>();
+    for (const connection of this.connections) {
+      for (const subscription of connection.subscriptions.values()) {
+        if (subscription.caller) held.add(subscription.caller.keyId);
+      }
+    }
+    if (held.size === 0) return;
+    this.rechecking = true;
+    try {
+      const { apiKeys, users } = schema;
+      const rows = await this.options.services.db
+        .select({ id: apiKeys.id, status: users.status })
+        .from(apiKeys)
+        .innerJoin(users, eq(users.id, apiKeys.userId))
+        .where(and(inArray(apiKeys.id, [...held]), isNull(apiKeys.revokedAt)));
+      const live = new Map(rows.map((row) => [row.id, row.status]));
+      this.endSigned(
+        (caller) => {
+          const status = live.get(caller.keyId);
+          return status === undefined || (status === "frozen" && caller.userStatus === "active");
+        },
+        (caller) => (live.has(caller.keyId) ? "user_frozen" : "key_revoked"),
+      );
+    } catch (error) {
+      this.options.log.warn({ err: error }, "could not re-check the keys of signed subscriptions");
+    } finally {
+      this.rechecking = false;
+    }
+  }
+
+  /** Ends the signed subscriptions whose caller `ends`, telling each client why (code 4). */
+  private endSigned(
+    ends: (caller: ApiCaller) => boolean,
+    reason: (caller: ApiCaller) => CredentialChangeReason,
+  ) {
+    for (const connection of this.connections) {
+      for (const [key, subscription] of connection.subscriptions) {
+        const { caller } = subscription;
+        if (!caller || !ends(caller)) continue;
+        subscription.stop();
+        connection.subscriptions.delete(key);
+        this.send(connection, {
+          time: nowSeconds(),
+          time_ms: Date.now(),
+          channel: subscription.channel,
+          event: "unsubscribe",
+          payload: subscription.entry.split(","),
+          error: { code: WS_ERROR.AUTH, message: ENDED[reason(caller)] },
+          result: null,
+        });
+      }
+    }
   }
 }

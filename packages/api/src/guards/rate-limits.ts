@@ -1,7 +1,8 @@
 // Rate limits for every front door (the gate.io REST API and WebSocket, tRPC, the login
 // throttle): rate-limiter-flexible counters in Redis, per endpoint class (`orders`, `reads`,
-// `auth`) and per scope (the caller's IP, user, API key). The settings live in etcd
-// (`/<ns>/config/rate-limits`), are watched, and apply to the next request without a restart.
+// `auth`) and per scope (the caller's IP — an IPv6 client by its /64 — user, API key). The
+// settings live in etcd (`/<ns>/config/rate-limits`), are watched, and apply to the next request
+// without a restart.
 //
 //   const limits = new RateLimits({ redis, etcd, names, log });
 //   await limits.start();
@@ -11,6 +12,7 @@
 // Every Redis call goes through the Redis circuit breaker: a Redis that is down or does not
 // answer within `timeoutMs` makes `consume` throw the breaker's ServiceUnavailableError (answer
 // 503 SERVICE_UNAVAILABLE), at once while the breaker is open — never a hanging request.
+import { isIP } from "node:net";
 import { processSingleton } from "@spotx/platform";
 import { breakers, type DependencyBreaker } from "@spotx/platform/breakers";
 import type { Etcd3, Watcher } from "@spotx/platform/etcd";
@@ -109,8 +111,48 @@ export const rateLimitMetrics = processSingleton("rate-limits.metrics", () => ({
   }),
 }));
 
+/**
+ * The address a client is counted under: an IPv4 address as it is; an IPv6 address by its /64
+ * network (`2001:db8:1:2::/64`), because one subscriber is routinely given a whole /64 and could
+ * otherwise rotate through 2⁶⁴ addresses, each with a fresh budget; an IPv4-mapped IPv6 address
+ * (`::ffff:192.0.2.1`, a dual-stack socket) as the IPv4 address it is. Anything that is not an
+ * address is returned unchanged. Every limit keyed by client address goes through this.
+ */
+export function rateLimitAddress(ip: string): string {
+  const address = ip.trim();
+  if (isIP(address) === 4) return address;
+  const hextets = ipv6Hextets(address);
+  if (hextets === null) return ip;
+  const [a = 0, b = 0, c = 0, d = 0, e = 0, f = 0, g = 0, h = 0] = hextets;
+  if (a === 0 && b === 0 && c === 0 && d === 0 && e === 0 && f === 0xffff) {
+    return `${g >> 8}.${g & 0xff}.${h >> 8}.${h & 0xff}`;
+  }
+  return `${[a, b, c, d].map((x) => x.toString(16)).join(":")}::/64`;
+}
+
+/** The eight 16-bit groups of an IPv6 address (a zone such as `%eth0` dropped), or null. */
+function ipv6Hextets(text: string): number[] | null {
+  const address = text.split("%")[0] ?? "";
+  if (isIP(address) !== 6) return null;
+  const groups = (part: string): number[] => {
+    if (part === "") return [];
+    return part.split(":").flatMap((group) => {
+      if (!group.includes(".")) return [Number.parseInt(group, 16)];
+      // An IPv4 tail (::ffff:192.0.2.1): two groups.
+      const [w = 0, x = 0, y = 0, z = 0] = group.split(".").map(Number);
+      return [(w << 8) | x, (y << 8) | z];
+    });
+  };
+  const [head = "", tail] = address.toLowerCase().split("::");
+  const front = groups(head);
+  if (tail === undefined) return front.length === 8 ? front : null;
+  const back = groups(tail);
+  return [...front, ...new Array<number>(8 - front.length - back.length).fill(0), ...back];
+}
+
 /** Who is asking: any of them may be absent (an anonymous read has only an IP). */
 export type RateLimitSubjects = {
+  /** The client's address; counted by `rateLimitAddress` (IPv6 by its /64). */
   ip?: string | null;
   /** A user id, or for `auth` the account being signed into (e.g. the lower-cased email). */
   user?: string | bigint | null;
@@ -222,9 +264,9 @@ export class RateLimits {
   ): Promise<RateLimitVerdict> {
     const scoped = RATE_LIMIT_SCOPES.flatMap((scope) => {
       const subject = subjects[scope];
-      return subject === undefined || subject === null || subject === ""
-        ? []
-        : [{ scope, subject: String(subject) }];
+      if (subject === undefined || subject === null || subject === "") return [];
+      const text = String(subject);
+      return [{ scope, subject: scope === "ip" ? rateLimitAddress(text) : text }];
     });
     const rules = this.current[endpointClass];
     const limiters = this.limiters[endpointClass];

@@ -1,7 +1,9 @@
-// Replay protection for signed requests: a SIGN is accepted once. gate.io only bounds a request
-// by its Timestamp (±60 s); spotx also remembers every SIGN it accepted for as long as its
-// Timestamp is acceptable (Redis SET NX with that expiry), so a captured request cannot be sent
-// again inside the window either.
+// Replay protection for signed requests whose key asks for it (replay "strict"): a signature is
+// accepted once. gate.io only bounds a request by its Timestamp (±60 s); a strict key's accepted
+// signatures are also remembered for as long as the request could still verify (Redis SET NX
+// with that expiry), so a captured request cannot be sent again inside the window either. The
+// claim is on the signature's bytes, not its text: hex may be sent in any case, and one
+// signature is one claim however it is spelled.
 import { createHash } from "node:crypto";
 import { breakers, type DependencyBreaker } from "@spotx/platform/breakers";
 import type { Redis } from "@spotx/platform/redis";
@@ -22,14 +24,16 @@ export class SignatureReplayGuard {
   }
 
   /**
-   * Records `sign` for `ttlSeconds`; true the first time, false for a replay. Only call it for
-   * a signature already verified, or anyone could burn another client's signatures.
-   * Throws ServiceUnavailableError (@spotx/platform/breakers) when Redis cannot answer.
+   * Records the signature `sign` (hex, any case) for `ttlMs`; true the first time, false for a
+   * replay. Only call it for a signature already verified, or anyone could burn another
+   * client's signatures. Throws ServiceUnavailableError (@spotx/platform/breakers) when Redis
+   * cannot answer.
    */
-  async claim(sign: string, ttlSeconds: number): Promise<boolean> {
-    // The digest keeps keys short and stores no signature in Redis.
-    const digest = createHash("sha256").update(sign).digest("hex");
-    const ttl = Math.max(1, Math.ceil(ttlSeconds));
+  async claim(sign: string, ttlMs: number): Promise<boolean> {
+    // The digest of the decoded bytes keeps keys short, stores no signature in Redis, and makes
+    // "ABC…" and "abc…" the same claim.
+    const digest = createHash("sha256").update(Buffer.from(sign, "hex")).digest("hex");
+    const ttl = Math.max(1, Math.ceil(ttlMs));
     const { redis, names } = this.options;
     const answer = await this.breaker.run(() => {
       // A lost connection fails now rather than after the breaker's timeout; a first connect
@@ -37,7 +41,7 @@ export class SignatureReplayGuard {
       if (!["ready", "connect", "connecting"].includes(redis.status)) {
         throw new Error(`Redis is ${redis.status}, not connected`);
       }
-      return redis.set(names.redis.usedSignature(digest), "1", "EX", ttl, "NX");
+      return redis.set(names.redis.usedSignature(digest), "1", "PX", ttl, "NX");
     });
     return answer === "OK";
   }

@@ -1,12 +1,13 @@
 // Every admin procedure — listed from the router itself, so a new one is covered the day it is
-// added — refuses anonymous callers (401), traders and frozen operators (403) over HTTP, before
-// looking at its input, and changes nothing.
+// added — refuses anonymous callers (401), traders and frozen operators (403), and operators who
+// have not turned two-factor sign-in on (403 TWO_FACTOR_REQUIRED) over HTTP, before looking at
+// its input, and changes nothing.
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { appRouter } from "../../src/root";
 import {
   type ApiFixture,
-  CookieJar,
+  type CookieJar,
   errorOf,
   startApiFixture,
   type TestUser,
@@ -43,13 +44,10 @@ async function state() {
   return { db: rows.rows[0], live };
 }
 
+/** Signed in as the login page does (with a code when two-factor sign-in is on). */
 async function logIn(user: TestUser): Promise<CookieJar> {
-  const jar = new CookieJar();
-  const answer = await f.http("auth.logIn", {
-    input: { email: user.email, password: user.password },
-    jar,
-  });
-  expect(answer.status).toBe(200);
+  const jar = await f.signIn(user);
+  expect(jar.session).toBeDefined();
   return jar;
 }
 
@@ -58,6 +56,7 @@ describe("the admin router", () => {
     expect(adminProcedures.length).toBeGreaterThanOrEqual(26);
     const trader = await f.createUser("trader");
     const frozenOperator = await f.createUser("operator", "frozen");
+    const unenrolled = await f.createUser("operator", "active", undefined, { twoFactor: false });
     const callers: Array<{
       who: string;
       jar: CookieJar | undefined;
@@ -67,6 +66,13 @@ describe("the admin router", () => {
       { who: "anonymous", jar: undefined, status: 401, label: "LOGIN_REQUIRED" },
       { who: "trader", jar: await logIn(trader), status: 403, label: "FORBIDDEN" },
       { who: "frozen operator", jar: await logIn(frozenOperator), status: 403, label: "FORBIDDEN" },
+      // Signed in by password alone: may enrol in two-factor sign-in, nothing of the console.
+      {
+        who: "operator without two-factor sign-in",
+        jar: await logIn(unenrolled),
+        status: 403,
+        label: "TWO_FACTOR_REQUIRED",
+      },
     ];
     const before = await state();
     const refusals: string[] = [];

@@ -156,7 +156,7 @@ describe("admin.users", () => {
     expect(
       await refusal(caller.admin.users.freeze({ userId: operator.id, reason: "oops" })),
     ).toEqual({
-      label: "FORBIDDEN",
+      label: "SELF_ACTION_FORBIDDEN",
       status: 403,
     });
     expect(

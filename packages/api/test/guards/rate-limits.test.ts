@@ -88,6 +88,27 @@ describe("rate limits", () => {
     expect(second).toMatchObject({ allowed: false, scope: "ip", limit: 1 });
   });
 
+  it("counts an IPv6 client by its /64 and an IPv4-mapped client as its IPv4 address", async () => {
+    await putRateLimitSettings(etcd, names, { reads: { ip: { points: 2, duration: 60 } } });
+    await expect
+      .poll(() => limits.settings().reads.ip.points, { timeout: 5_000, interval: 20 })
+      .toBe(2);
+    const net = `2001:db8:${Math.floor(Math.random() * 0xffff).toString(16)}:7`;
+    // Three addresses of one /64: the third is over the budget of two.
+    expect((await limits.consume("reads", { ip: `${net}::1` })).allowed).toBe(true);
+    expect((await limits.consume("reads", { ip: `${net}:abcd::2` })).allowed).toBe(true);
+    expect(await limits.consume("reads", { ip: `${net}:ffff:1:2:3` })).toMatchObject({
+      allowed: false,
+      scope: "ip",
+    });
+    // The next /64 is another client.
+    expect((await limits.consume("reads", { ip: `${net.slice(0, -1)}8::1` })).allowed).toBe(true);
+    const v4 = `10.8.${Math.floor(Math.random() * 250)}.3`;
+    expect((await limits.consume("reads", { ip: v4 })).allowed).toBe(true);
+    expect((await limits.consume("reads", { ip: `::ffff:${v4}` })).allowed).toBe(true);
+    expect((await limits.consume("reads", { ip: v4 })).allowed).toBe(false);
+  });
+
   it("keeps the settings in force when etcd holds something malformed", async () => {
     await etcd.put(names.etcd.rateLimits).value('{"orders":{"ip":{"points":-1}}}');
     await etcd.put(names.etcd.rateLimits).value('{"reads":{"key":{"points":9,"duration":1}}}');

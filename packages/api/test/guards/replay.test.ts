@@ -1,4 +1,5 @@
-// The replay cache on the real Redis: a signature is accepted once, for as long as asked.
+// The replay cache on the real Redis: a signature is accepted once, for as long as asked,
+// however its hex is cased.
 import { randomBytes, randomUUID } from "node:crypto";
 import { platformEnv } from "@spotx/platform";
 import { DependencyBreaker, ServiceUnavailableError } from "@spotx/platform/breakers";
@@ -19,20 +20,29 @@ afterAll(async () => {
 });
 
 describe("the replay cache", () => {
-  it("accepts a signature once and remembers it for its window", async () => {
+  it("accepts a signature once and remembers it for as long as asked", async () => {
     const guard = new SignatureReplayGuard({ redis, names });
     const sign = randomBytes(64).toString("hex");
-    expect(await guard.claim(sign, 121)).toBe(true);
-    expect(await guard.claim(sign, 121)).toBe(false);
-    expect(await guard.claim(randomBytes(64).toString("hex"), 121)).toBe(true);
+    expect(await guard.claim(sign, 121_000)).toBe(true);
+    expect(await guard.claim(sign, 121_000)).toBe(false);
+    expect(await guard.claim(randomBytes(64).toString("hex"), 121_000)).toBe(true);
     const [key] = await redis.keys(`${names.namespace}:api:sign:*`);
     if (!key) throw new Error("no key stored");
     // Only a digest is stored, never the signature itself.
     expect(key).not.toContain(sign);
     const ttls = await Promise.all(
-      (await redis.keys(`${names.namespace}:api:sign:*`)).map((k) => redis.ttl(k)),
+      (await redis.keys(`${names.namespace}:api:sign:*`)).map((k) => redis.pttl(k)),
     );
-    for (const ttl of ttls) expect(ttl).toBeGreaterThan(115);
+    for (const ttl of ttls) expect(ttl).toBeGreaterThan(115_000);
+  });
+
+  it("claims the signature's bytes: the same signature in another letter case is a replay", async () => {
+    const guard = new SignatureReplayGuard({ redis, names });
+    const sign = randomBytes(64).toString("hex");
+    expect(await guard.claim(sign, 60_000)).toBe(true);
+    expect(await guard.claim(sign.toUpperCase(), 60_000)).toBe(false);
+    const mixed = [...sign].map((c, i) => (i % 3 === 0 ? c.toUpperCase() : c)).join("");
+    expect(await guard.claim(mixed, 60_000)).toBe(false);
   });
 
   it("refuses at once when Redis is unreachable", async () => {
@@ -40,7 +50,7 @@ describe("the replay cache", () => {
     const breaker = new DependencyBreaker("redis");
     const guard = new SignatureReplayGuard({ redis: dead, names, breaker });
     const started = Date.now();
-    await expect(guard.claim("00", 60)).rejects.toBeInstanceOf(ServiceUnavailableError);
+    await expect(guard.claim("00", 60_000)).rejects.toBeInstanceOf(ServiceUnavailableError);
     expect(Date.now() - started).toBeLessThan(100);
     breaker.shutdown();
     dead.disconnect();

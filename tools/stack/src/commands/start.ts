@@ -36,6 +36,9 @@ async function prepare(env: ReturnType<typeof stackEnv>) {
     for (const user of result.users) {
       console.log(`  ${user.role.padEnd(8)} ${user.email.padEnd(22)} password: ${user.password}`);
     }
+    console.log(
+      "  the operator turns on two-factor sign-in (an authenticator app) on first opening /admin",
+    );
   } finally {
     await pool.end();
   }
@@ -143,12 +146,13 @@ export async function start(): Promise<void> {
   const startedAll = Date.now();
   // Fail at once, naming the variable, on a malformed setting.
   const platform = parseEnv(platformEnvSchema);
-  const { WEB_PORT, WORKER_PORT, MARKET_MAKER } = parseEnv(
+  const { WEB_PORT, WORKER_PORT, MARKET_MAKER, DEMO_DEPOSITS } = parseEnv(
     z.object({
       WEB_PORT: z.coerce.number().int().min(1).max(65535).default(3000),
       WORKER_PORT: z.coerce.number().int().min(1).max(65535).default(3001),
       /** The demo market maker: on by default, so the markets move; off for a quiet exchange. */
       MARKET_MAKER: z.enum(["on", "off"]).default("on"),
+      DEMO_DEPOSITS: z.enum(["on", "off"]).optional(),
     }),
   );
   const withMarketMaker = MARKET_MAKER === "on";
@@ -178,7 +182,14 @@ export async function start(): Promise<void> {
     WEB_PORT: String(WEB_PORT),
     WORKER_PORT: String(WORKER_PORT),
     SPOTX_SECRET_KEY: serverSecretKey(platform.SPOTX_SECRET_KEY),
+    // The demo lets traders credit themselves test funds; production's default is off.
+    DEMO_DEPOSITS: DEMO_DEPOSITS ?? "on",
   };
+  console.log(
+    appEnv.DEMO_DEPOSITS === "on"
+      ? "  demo deposits are on: any signed-up trader may credit itself test funds (DEMO_DEPOSITS=off for an exchange that holds real money)"
+      : "  demo deposits are off (DEMO_DEPOSITS=off)",
+  );
   const worker = startApp("worker", path.join(repoRoot, "apps/worker/dist/main.js"), appEnv);
   const web = startApp("web", path.join(repoRoot, "apps/web/dist/server.js"), appEnv);
   const children = [worker, web];

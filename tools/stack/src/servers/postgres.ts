@@ -30,6 +30,8 @@ export const POSTGRES_DATABASE = "spotx";
  */
 export const POSTGRES_OWNER_ROLE = "spotx_owner";
 export const POSTGRES_APP_ROLE = "spotx_app";
+/** The app role's default statement_timeout (the services' DATABASE_STATEMENT_TIMEOUT_MS default). */
+export const APP_STATEMENT_TIMEOUT = "10s";
 // Local-only passwords, like the superuser's: the stack listens on 127.0.0.1 alone.
 const ROLE_PASSWORDS = { [POSTGRES_OWNER_ROLE]: "spotx_owner", [POSTGRES_APP_ROLE]: "spotx_app" };
 
@@ -171,6 +173,12 @@ export async function provisionRoles(
         `${exists.rowCount === 0 ? "CREATE" : "ALTER"} ROLE ${role} ${attributes} PASSWORD ${password}`,
       );
     }
+    // Any session of the app role — the services, or a person with its password — has its
+    // statements bounded; the services also set the same on their pools
+    // (DATABASE_STATEMENT_TIMEOUT_MS), which is what counts against a server spotx did not start.
+    await admin.query(
+      `ALTER ROLE ${POSTGRES_APP_ROLE} SET statement_timeout = '${APP_STATEMENT_TIMEOUT}'`,
+    );
     const db = await admin.query<{ owner: string }>(
       "SELECT pg_get_userbyid(datdba) AS owner FROM pg_database WHERE datname = $1",
       [database],

@@ -1,7 +1,9 @@
 "use client";
 // API keys for trading programs (the gate.io-compatible API): create one with its permissions
-// (read, trade) and an optional IP allowlist; the secret is shown once, in a dialog with a
-// copy button, and never again; revoke a key at once.
+// (read, trade), an optional IP allowlist and what it does with a repeated signed request
+// (accepted as gate.io does, or refused: "strict"); the secret is shown once, in a dialog with a
+// copy button, and never again; revoke a key at once. With two-factor sign-in on, a new key
+// takes the authenticator app's current code.
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { type FormEvent, useState } from "react";
 import { formatDateTime } from "../../lib/market-format";
@@ -16,12 +18,14 @@ import { Dialog } from "../ui/dialog";
 import { Field } from "../ui/field";
 import { Input } from "../ui/input";
 import { Panel } from "../ui/panel";
+import { Select } from "../ui/select";
 import { Table, Td, tableStateOf } from "../ui/table";
 import { useToast } from "../ui/toast";
+import { CodeInput, isTotpCode } from "./code-input";
 
 type Created = { key: string; secret: string };
 
-export function ApiKeysPanel() {
+export function ApiKeysPanel({ twoFactor = false }: { twoFactor?: boolean }) {
   const trpc = useTRPC();
   const toast = useToast();
   const queryClient = useQueryClient();
@@ -29,6 +33,8 @@ export function ApiKeysPanel() {
   const [read, setRead] = useState(true);
   const [trade, setTrade] = useState(false);
   const [allowlist, setAllowlist] = useState("");
+  const [replay, setReplay] = useState<"gate" | "strict">("gate");
+  const [code, setCode] = useState("");
   const [created, setCreated] = useState<Created | null>(null);
   const [refusal, setRefusal] = useState<Refusal | null>(null);
   const keys = useQuery(trpc.account.apiKeys.list.queryOptions());
@@ -39,6 +45,7 @@ export function ApiKeysPanel() {
       onSuccess: (key) => {
         setRefusal(null);
         setLabel("");
+        setCode("");
         setCreated({ key: key.key, secret: key.secret });
         refresh();
       },
@@ -69,6 +76,8 @@ export function ApiKeysPanel() {
       permissions,
       label: label.trim() || undefined,
       ipAllowlist: addresses.length > 0 ? addresses : null,
+      replay,
+      ...(twoFactor ? { totpCode: code } : {}),
     });
   };
   const items = keys.data ?? [];
@@ -104,7 +113,34 @@ export function ApiKeysPanel() {
             onChange={(event) => setAllowlist(event.target.value)}
           />
         </Field>
-        <Button type="submit" variant="primary" disabled={create.isPending || (!read && !trade)}>
+        <Field
+          id="key-replay"
+          label="Repeated requests"
+          hint={
+            replay === "gate"
+              ? "The same signed request twice is accepted, as gate.io does"
+              : "The same signed request twice within 60 s is refused (DUPLICATE_REQUEST)"
+          }
+        >
+          <Select
+            id="key-replay"
+            value={replay}
+            data-testid="api-key-replay"
+            options={[
+              { value: "gate", label: "Accept (gate.io)" },
+              { value: "strict", label: "Refuse (strict)" },
+            ]}
+            onValueChange={(value) => setReplay(value === "strict" ? "strict" : "gate")}
+          />
+        </Field>
+        {twoFactor ? (
+          <CodeInput id="key-code" label="Code" value={code} onValueChange={setCode} />
+        ) : null}
+        <Button
+          type="submit"
+          variant="primary"
+          disabled={create.isPending || (!read && !trade) || (twoFactor && !isTotpCode(code))}
+        >
           Create key
         </Button>
       </form>
@@ -137,6 +173,7 @@ export function ApiKeysPanel() {
               {key.ipAllowlist ? (
                 <span className="muted"> · {key.ipAllowlist.join(", ")}</span>
               ) : null}
+              {key.replay === "strict" ? <span className="muted"> · strict replay</span> : null}
             </Td>
             <Td className="muted">{formatDateTime(key.createdAt)}</Td>
             <Td className="muted">{key.lastUsedAt ? formatDateTime(key.lastUsedAt) : "never"}</Td>

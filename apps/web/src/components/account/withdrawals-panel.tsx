@@ -1,7 +1,7 @@
 "use client";
 // Withdrawals: request one (the amount is held at once; an operator approves or rejects it)
 // and follow its status. Each request carries a client reference, so a double click or a
-// retry never holds twice.
+// retry never holds twice. With two-factor sign-in on, each request takes the app's code.
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { type FormEvent, useState } from "react";
 import { formatAsset, formatDateTime } from "../../lib/market-format";
@@ -18,6 +18,7 @@ import { Panel } from "../ui/panel";
 import { Select } from "../ui/select";
 import { Table, Td, tableStateOf } from "../ui/table";
 import { useToast } from "../ui/toast";
+import { CodeInput, isTotpCode } from "./code-input";
 
 const newReference = () => `w-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
 
@@ -26,9 +27,12 @@ const TONES = { pending: "warn", completed: "up", rejected: "down" } as const;
 export function WithdrawalsPanel({
   balances,
   decimals,
+  twoFactor = false,
 }: {
   balances: BalanceView[];
   decimals: Record<string, number>;
+  /** Two-factor sign-in is on: each request takes the app's current code. */
+  twoFactor?: boolean;
 }) {
   const trpc = useTRPC();
   const toast = useToast();
@@ -37,6 +41,7 @@ export function WithdrawalsPanel({
   const [amount, setAmount] = useState("");
   const [address, setAddress] = useState("");
   const [reference, setReference] = useState(newReference);
+  const [code, setCode] = useState("");
   const [refusal, setRefusal] = useState<Refusal | null>(null);
   // An operator decides on the console; the status is read again every 15 s.
   const list = useQuery(
@@ -47,6 +52,7 @@ export function WithdrawalsPanel({
       onSuccess: ({ withdrawal }) => {
         setRefusal(null);
         setAmount("");
+        setCode("");
         setReference(newReference());
         toast({
           tone: "success",
@@ -68,6 +74,7 @@ export function WithdrawalsPanel({
       amount: normaliseTyped(amount),
       address: address.trim(),
       clientRef: reference,
+      ...(twoFactor ? { totpCode: code } : {}),
     });
   };
   const items = list.data?.items ?? [];
@@ -102,10 +109,18 @@ export function WithdrawalsPanel({
             onChange={(event) => setAddress(event.target.value)}
           />
         </Field>
+        {twoFactor ? (
+          <CodeInput id="withdraw-code" label="Code" value={code} onValueChange={setCode} />
+        ) : null}
         <Button
           type="submit"
           variant="primary"
-          disabled={request.isPending || amount === "" || address.trim() === ""}
+          disabled={
+            request.isPending ||
+            amount === "" ||
+            address.trim() === "" ||
+            (twoFactor && !isTotpCode(code))
+          }
         >
           Request
         </Button>

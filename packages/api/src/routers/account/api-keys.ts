@@ -2,13 +2,17 @@
 // A key has permissions (`read`, `trade`) and may be limited to client addresses (IPs or CIDRs).
 // The secret is shown once, in create's answer, and stored only sealed (AES-256-GCM under a key
 // derived from the server key) — list never returns it. A frozen user may list and revoke
-// keys, not create them.
+// keys, not create them. A user with two-factor sign-in confirms a new key with a current code.
 import { isIP } from "node:net";
-import { createApiKey, revokeApiKey, schema } from "@spotx/db";
+import { API_KEY_REPLAY_MODES, createApiKey, revokeApiKey, schema } from "@spotx/db";
+import { logger } from "@spotx/platform/logger";
 import { desc, eq } from "drizzle-orm";
 import { z } from "zod";
+import { announceCredentialChange } from "../../auth/credential-events";
+import { requireCodeFor } from "../../auth/two-factor";
 import { ApiError } from "../../errors";
 import { activeProcedure, protectedProcedure, router } from "../../trpc";
+import { totpCodeField } from "../auth/two-factor";
 import { textField } from "../fields";
 
 /** An address as the REST guard matches it: an IPv4 or IPv6 address, or one with a /prefix. */
@@ -33,6 +37,14 @@ export const createApiKeyInput = z.strictObject({
   /** Addresses the key may be used from; absent or null: any. */
   ipAllowlist: z.array(allowlistEntry).min(1).max(100).nullable().optional(),
   label: textField(100).optional(),
+  /**
+   * An identical signed request inside the 60 s Timestamp window: `gate` accepts it again, as
+   * gate.io does (a program's repeated cancel-all, a grid's identical orders); `strict` refuses it
+   * with DUPLICATE_REQUEST, so a captured request cannot be replayed.
+   */
+  replay: z.enum(API_KEY_REPLAY_MODES).default("gate"),
+  /** The authenticator app's current code: required when two-factor sign-in is on. */
+  totpCode: totpCodeField.optional(),
 });
 export type CreateApiKeyInput = z.input<typeof createApiKeyInput>;
 
@@ -42,6 +54,7 @@ export const apiKeyView = z.object({
   key: z.string(),
   permissions: z.array(z.enum(["read", "trade"])),
   ipAllowlist: z.array(z.string()).nullable(),
+  replay: z.enum(API_KEY_REPLAY_MODES),
   label: z.string(),
   createdAt: z.number().int(),
   lastUsedAt: z.number().int().nullable(),
@@ -49,11 +62,13 @@ export const apiKeyView = z.object({
 });
 
 const k = schema.apiKeys;
+const log = logger("api-keys");
 const keyColumns = {
   id: k.id,
   key: k.key,
   permissions: k.permissions,
   ipAllowlist: k.ipAllowlist,
+  replayMode: k.replayMode,
   label: k.label,
   createdAt: k.createdAt,
   lastUsedAt: k.lastUsedAt,
@@ -66,6 +81,7 @@ const toApiKeyView = (row: KeyRow): z.infer<typeof apiKeyView> => ({
   key: row.key,
   permissions: row.permissions,
   ipAllowlist: row.ipAllowlist,
+  replay: row.replayMode,
   label: row.label,
   createdAt: row.createdAt.getTime(),
   lastUsedAt: row.lastUsedAt?.getTime() ?? null,
@@ -76,11 +92,13 @@ const create = activeProcedure
   .input(createApiKeyInput)
   .output(apiKeyView.extend({ secret: z.string() }))
   .mutation(async ({ ctx, input }) => {
+    await requireCodeFor(ctx, "a new API key", input.totpCode);
     const created = await createApiKey(ctx.db, ctx.services.apiKeySealingKey, {
       userId: ctx.session.userId,
       permissions: input.permissions,
       ipAllowlist: input.ipAllowlist ?? null,
       label: input.label ?? "",
+      replayMode: input.replay,
     });
     const [row] = await ctx.db.select(keyColumns).from(k).where(eq(k.id, created.id));
     if (!row) throw new Error(`API key ${created.id} vanished after creation`);
@@ -104,6 +122,18 @@ const revoke = protectedProcedure
     // Another user's key is as unknown as one that does not exist.
     if (!(await revokeApiKey(ctx.db, ctx.session.userId, input.key))) {
       throw new ApiError("NOT_FOUND", "no live API key with that id");
+    }
+    // Committed: now every web instance ends the WebSocket subscriptions the key opened. A lost
+    // announcement is caught by their periodic re-check, so a Redis failure only logs.
+    const [revoked] = await ctx.db.select({ id: k.id }).from(k).where(eq(k.key, input.key));
+    if (revoked) {
+      await announceCredentialChange(ctx.services.redis, ctx.services.names, {
+        userId: ctx.session.userId,
+        keyId: revoked.id,
+        reason: "key_revoked",
+      }).catch((error: unknown) =>
+        log.warn({ err: error }, "could not announce a revoked API key"),
+      );
     }
     return { revoked: true as const };
   });

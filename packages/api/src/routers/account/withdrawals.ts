@@ -2,14 +2,17 @@
 // withdraw (the amount is held at once; an operator approves or rejects it later) and follows
 // its status. A request may carry the client's own key (`clientRef`): the same request again
 // returns the first withdrawal instead of holding twice. Keys are per user (stored as
-// `u<user>:<key>`), so one trader's key can never collide with, or reveal, another's.
+// `u<user>:<key>`), so one trader's key can never collide with, or reveal, another's. A user
+// with two-factor sign-in confirms each request with a current code (`totpCode`).
 import { randomUUID } from "node:crypto";
 import { requestWithdrawal as requestLedgerWithdrawal, schema, type Withdrawal } from "@spotx/db";
 import { unitsToDecimal } from "@spotx/engine";
 import { and, desc, eq, lt } from "drizzle-orm";
 import { z } from "zod";
+import { requireCodeFor } from "../../auth/two-factor";
 import { ApiError } from "../../errors";
 import { activeProcedure, protectedProcedure } from "../../trpc";
+import { totpCodeField } from "../auth/two-factor";
 import { assetField, decimalField, idField, limitField, page, textField } from "../fields";
 import { assetAmount } from "./asset-amount";
 
@@ -23,6 +26,8 @@ export const requestWithdrawalInput = z.strictObject({
     .string()
     .regex(/^[A-Za-z0-9_.-]{1,64}$/, "1 to 64 letters, digits, '_', '.' or '-'")
     .optional(),
+  /** The authenticator app's current code: required when two-factor sign-in is on. */
+  totpCode: totpCodeField.optional(),
 });
 export type RequestWithdrawalInput = z.input<typeof requestWithdrawalInput>;
 
@@ -63,6 +68,7 @@ export const requestWithdrawal = activeProcedure
   .mutation(async ({ ctx, input }) => {
     const userId = ctx.session.userId;
     const { asset, decimals, amount } = await assetAmount(ctx.db, input.asset, input.amount);
+    await requireCodeFor(ctx, "a withdrawal", input.totpCode);
     const outcome = await requestLedgerWithdrawal(ctx.db, {
       userId,
       asset,

@@ -2,7 +2,9 @@
 // (/health and /ready on its httpPort, each asked with a deadline, all at once), and the markets
 // whose engine each worker owns (the etcd ownership keys, with their epoch).
 import { breakers } from "@spotx/platform/breakers";
+import { platformEnv } from "@spotx/platform/env";
 import type { Etcd3 } from "@spotx/platform/etcd";
+import { operationalRequestHeaders } from "@spotx/platform/operational-access";
 import { listServices, type ServiceRecord } from "@spotx/platform/service-registry";
 import type { Topology } from "@spotx/platform/topology";
 import { z } from "zod";
@@ -110,7 +112,10 @@ async function ask<T>(
   const started = performance.now();
   const latency = () => Math.round(performance.now() - started);
   try {
-    const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+    const response = await fetch(url, {
+      signal: AbortSignal.timeout(timeoutMs),
+      headers: operationalRequestHeaders(platformEnv().SPOTX_METRICS_TOKEN),
+    });
     const parsed = schema.safeParse(await response.json());
     return {
       check: {

@@ -6,6 +6,8 @@ export const accountView = z.object({
   email: z.string(),
   role: z.enum(["trader", "operator"]),
   status: z.enum(["active", "frozen"]),
+  /** Two-factor sign-in is on (an operator without it may only enrol). */
+  twoFactor: z.boolean(),
 });
 export type AccountView = z.infer<typeof accountView>;
 
@@ -14,11 +16,13 @@ export const toAccountView = (user: {
   email: string;
   role: "trader" | "operator";
   status: "active" | "frozen";
+  twoFactor: boolean;
 }): AccountView => ({
   id: String(user.id),
   email: user.email,
   role: user.role,
   status: user.status,
+  twoFactor: user.twoFactor,
 });
 
 /** An email as spotx stores it: trimmed, lowercase, at most 254 characters. */

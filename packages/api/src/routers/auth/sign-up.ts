@@ -25,5 +25,5 @@ export const signUp = publicProcedure
     const user = inserted[0];
     if (!user) throw new ApiError("EMAIL_TAKEN", `${input.email} already has an account; log in`);
     await startSession(ctx, user.id);
-    return toAccountView(user);
+    return toAccountView({ ...user, twoFactor: false });
   });

@@ -3,7 +3,8 @@
 // reconciliation finding it corrects. The ledger does it under the user's fenced account lock
 // and writes the audit row (balance before and after, reason, origin) in the same transaction.
 // `idempotencyKey` (a UUID the console makes once per form) turns a double submit into one
-// adjustment: the second answers `duplicate` and changes nothing.
+// adjustment: the second answers `duplicate` and changes nothing. An operator's own balance is
+// adjusted by another operator (SELF_ACTION_FORBIDDEN, audited).
 import { adjustWithLock, LedgerError, parseDecimal, schema } from "@spotx/db";
 import { breakers } from "@spotx/platform/breakers";
 import { and, eq } from "drizzle-orm";
@@ -11,6 +12,7 @@ import { z } from "zod";
 import { MarketUnits } from "../../../admin/market-units";
 import { auditOrigin } from "../../../admin/operator-audit";
 import { assetSymbol, decimalText, entityId, reason } from "../../../admin/schemas";
+import { unlessOwnAccount } from "../../../admin/self-action";
 import { operatorProcedure } from "../../../trpc";
 
 export const adjustBalanceInput = z.object({
@@ -47,16 +49,27 @@ export const adjustBalanceProcedure = operatorProcedure
     const { redis, locks } = ctx.services;
     // The account lock lives in Redis: an unavailable Redis fails fast here.
     await breakers.redis.run(() => redis.ping());
-    const outcome = await adjustWithLock(ctx.db, locks, {
-      userId: input.userId,
-      asset: input.asset,
-      amount: input.direction === "credit" ? amount : -amount,
-      reason: input.reason,
-      operatorId: ctx.session.userId,
-      ref: `admin:${input.idempotencyKey}`,
-      findingId: input.findingId,
-      origin: auditOrigin(ctx.request),
-    });
+    const signed = input.direction === "credit" ? amount : -amount;
+    const outcome = await unlessOwnAccount(
+      ctx,
+      {
+        action: "ledger.adjust",
+        subject: `user:${input.userId}`,
+        userId: input.userId,
+        details: { asset: input.asset, amount: signed, reason: input.reason },
+      },
+      () =>
+        adjustWithLock(ctx.db, locks, {
+          userId: input.userId,
+          asset: input.asset,
+          amount: signed,
+          reason: input.reason,
+          operatorId: ctx.session.userId,
+          ref: `admin:${input.idempotencyKey}`,
+          findingId: input.findingId,
+          origin: auditOrigin(ctx.request),
+        }),
+    );
     const found = await ctx.db
       .select({ available: schema.balances.available, locked: schema.balances.locked })
       .from(schema.balances)

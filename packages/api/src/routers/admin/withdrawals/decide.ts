@@ -3,12 +3,15 @@
 // amount out, rejecting returns it to the user's available balance. The ledger writes the audit
 // row in the same transaction — with the balance before and after, the reason and where the
 // request came from. Deciding the same way twice is answered with the first decision
-// (`duplicate`); the other way is WITHDRAWAL_DECIDED.
-import { decideWithdrawal, LedgerError } from "@spotx/db";
+// (`duplicate`); the other way is WITHDRAWAL_DECIDED. An operator's own withdrawal is decided by
+// another operator (SELF_ACTION_FORBIDDEN, audited).
+import { decideWithdrawal, LedgerError, schema } from "@spotx/db";
 import { breakers } from "@spotx/platform/breakers";
+import { eq } from "drizzle-orm";
 import { z } from "zod";
 import { auditOrigin, type OperatorContext } from "../../../admin/operator-audit";
 import { entityId, reason } from "../../../admin/schemas";
+import { unlessOwnAccount } from "../../../admin/self-action";
 import { operatorProcedure } from "../../../trpc";
 import { adminWithdrawal, loadWithdrawals } from "./queue";
 
@@ -29,13 +32,27 @@ async function decide(
   ),
 ) {
   const { redis, locks } = ctx.services;
+  const owner = await ctx.db
+    .select({ userId: schema.withdrawals.userId })
+    .from(schema.withdrawals)
+    .where(eq(schema.withdrawals.id, decision.withdrawalId));
   // The account lock lives in Redis: an unavailable Redis fails fast here, not inside the lock.
   await breakers.redis.run(() => redis.ping());
-  const outcome = await decideWithdrawal(ctx.db, locks, {
-    ...decision,
-    operatorId: ctx.session.userId,
-    origin: auditOrigin(ctx.request),
-  });
+  const outcome = await unlessOwnAccount(
+    ctx,
+    {
+      action: `withdrawal.${decision.decision}`,
+      subject: `withdrawal:${decision.withdrawalId}`,
+      // Unknown: the ledger answers NOT_FOUND.
+      userId: owner[0]?.userId ?? null,
+    },
+    () =>
+      decideWithdrawal(ctx.db, locks, {
+        ...decision,
+        operatorId: ctx.session.userId,
+        origin: auditOrigin(ctx.request),
+      }),
+  );
   const page = await loadWithdrawals(ctx.db, { id: outcome.withdrawal.id, limit: 1 });
   const withdrawal = page.items[0];
   if (!withdrawal) {
