@@ -1,4 +1,4 @@
-// Group commit for cancels: concurrent cancel requests are gathered for about a millisecond,
+// Group commit for cancels: the cancel requests that arrive while a batch commits are gathered,
 // their orders found with one query, and the cancel commands of those still live written to the
 // outbox with one multi-row insert — two round trips and one commit for the batch instead of
 // three round trips and a commit per cancel. Each caller gets its own

@@ -1,13 +1,14 @@
-// Group commit: callers arriving within about a millisecond of each other are written together
-// by one commit — a statement or a transaction of a few set-based statements — and each is
-// still answered with its own outcome. Throughput then grows with load (batches get larger)
-// instead of being bounded by one commit's round trips and fsync per caller.
+// Group commit: callers waiting while a batch commits are written together by the next commit —
+// a statement or a transaction of a few set-based statements — and each is still answered with
+// its own outcome. There is no timer: when nothing is committing, a caller's batch leaves at the
+// end of the current event-loop turn (with whoever arrived in that turn); while a batch is
+// committing, arrivals queue and leave together when it is done. Batches therefore grow with
+// load — one caller alone waits for nothing, a thousand a second share a few commits — and the
+// fixed cost of a commit (a round trip, a WAL flush) is paid per batch, not per caller.
 
 export type GroupCommitOptions = {
-  /** How long the first caller of a batch waits for others. */
-  windowMs?: number;
   maxBatch?: number;
-  /** Batches committing at once (each on its own connection); default 2. */
+  /** Batches committing at once (each on its own connection); default 1. */
   maxConcurrent?: number;
 };
 
@@ -22,9 +23,8 @@ type Waiting<In, Out> = {
 
 export class GroupCommit<In, Out> {
   private queue: Waiting<In, Out>[] = [];
-  private timer: NodeJS.Timeout | undefined;
+  private scheduled = false;
   private inFlight = 0;
-  private readonly windowMs: number;
   private readonly maxBatch: number;
   private readonly maxConcurrent: number;
 
@@ -36,9 +36,13 @@ export class GroupCommit<In, Out> {
     private readonly commit: (inputs: In[]) => Promise<Outcome<Out>[]>,
     options: GroupCommitOptions = {},
   ) {
-    this.windowMs = options.windowMs ?? 1;
     this.maxBatch = options.maxBatch ?? 200;
-    this.maxConcurrent = options.maxConcurrent ?? 2;
+    this.maxConcurrent = options.maxConcurrent ?? 1;
+  }
+
+  /** Batches committing now (for tests and metrics). */
+  get committing(): number {
+    return this.inFlight;
   }
 
   submit(input: In): Promise<Out> {
@@ -49,23 +53,25 @@ export class GroupCommit<In, Out> {
   }
 
   private schedule() {
-    if (this.queue.length === 0 || this.inFlight >= this.maxConcurrent) return;
-    if (this.queue.length >= this.maxBatch) {
-      clearTimeout(this.timer);
-      this.timer = undefined;
-      void this.flush();
-      return;
-    }
-    this.timer ??= setTimeout(() => {
-      this.timer = undefined;
-      void this.flush();
-    }, this.windowMs);
+    if (this.scheduled || this.queue.length === 0 || this.inFlight >= this.maxConcurrent) return;
+    // The rest of this turn's callers join: setImmediate runs after the I/O callbacks that
+    // delivered them (several requests parsed from one socket read, one tRPC batch).
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      this.flush();
+    });
   }
 
-  private async flush() {
-    const batch = this.queue.splice(0, this.maxBatch);
-    if (batch.length === 0) return;
-    this.inFlight += 1;
+  private flush() {
+    while (this.queue.length > 0 && this.inFlight < this.maxConcurrent) {
+      const batch = this.queue.splice(0, this.maxBatch);
+      this.inFlight += 1;
+      void this.run(batch);
+    }
+  }
+
+  private async run(batch: Waiting<In, Out>[]) {
     try {
       const outcomes = await this.commit(batch.map((w) => w.input));
       batch.forEach((waiting, i) => {
@@ -78,7 +84,8 @@ export class GroupCommit<In, Out> {
       for (const waiting of batch) waiting.reject(error);
     } finally {
       this.inFlight -= 1;
-      this.schedule();
+      // What queued meanwhile leaves now, as one batch: no reason to wait another turn.
+      this.flush();
     }
   }
 }

@@ -1,5 +1,5 @@
-// Group commit for order placement: concurrent placements are gathered for about a millisecond
-// and written by the ledger's placeOrders in one statement; each caller still gets its own
+// Group commit for order placement: the placements that arrive while a batch commits are
+// gathered and written by the ledger's placeOrders in one statement; each caller still gets its own
 // order or its own error.
 import { type Database, type PlaceOrderInput, type PlaceResult, placeOrders } from "@spotx/db";
 import { processSingleton } from "@spotx/platform";
