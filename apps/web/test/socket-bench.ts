@@ -1,7 +1,9 @@
 // What the socket tests run against: the market-data bench (a database, a namespace, orders
 // placed, events produced, settlement applied — see apps/worker/test/market-data-fixture.ts),
-// market data itself running in this process, and web instances as separate processes, each
-// with socket.io and the Redis adapter. Clients are real socket.io clients over websockets.
+// market data running in this process as the engine host runs it (each message folded into its
+// market's feed and published by the worker's MarketPublisher), and web instances as separate
+// processes, each with socket.io and the Redis adapter. Clients are real socket.io clients over
+// websockets.
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import path from "node:path";
@@ -11,7 +13,9 @@ import { createRedis, type Redis } from "@spotx/platform/redis";
 import { createSocketEmitter, type SocketEmitter } from "@spotx/platform/socket-emitter";
 import type { ClientToServerEvents, ServerToClientEvents } from "@spotx/protocol";
 import { io, type Socket } from "socket.io-client";
-import { type MarketData, startMarketData } from "../../worker/src/market-data";
+import { loadMarketStarts } from "../../worker/src/market-data/bootstrap";
+import { MarketFeed } from "../../worker/src/market-data/feed";
+import { MarketPublisher } from "../../worker/src/market-publisher";
 import { type MarketBench, startMarketBench } from "../../worker/test/market-data-fixture";
 
 export { eventually } from "../../worker/test/market-data-fixture";
@@ -71,7 +75,8 @@ export type SocketBench = {
   secretKey: Buffer;
   redis: Redis;
   emitter: SocketEmitter<ServerToClientEvents>;
-  marketData: MarketData;
+  /** Each market's feed, as the engine host keeps it. */
+  feeds: Map<string, MarketFeed>;
   web: WebInstance[];
   connect(instance: WebInstance, token?: unknown): Promise<{ socket: ClientSocket; inbox: Inbox }>;
   /** A connection attempt's refusal message (connect_error), or "connected". */
@@ -101,13 +106,21 @@ export async function startSocketBench(instances = 2): Promise<SocketBench> {
   const secretKey = randomBytes(32);
   const redis = createRedis(platformEnv().REDIS_URL);
   const emitter = createSocketEmitter<ServerToClientEvents>(redis, market.names);
-  const marketData = await startMarketData({
-    kafka: market.kafka,
-    db: market.db,
+  const starts = await loadMarketStarts(market.db, [...market.engines.keys()], Date.now());
+  const feeds = new Map(
+    [...starts].map(([symbol, start]) => [symbol, new MarketFeed(start.market, start.bootstrap)]),
+  );
+  const publisher = new MarketPublisher({
     redis,
     emitter,
     names: market.names,
     log: logger("market-data-test"),
+    feedOf: (symbol) => feeds.get(symbol),
+    feeds: () => feeds.values(),
+  });
+  market.onMessage((message) => {
+    const feed = feeds.get(message.market);
+    if (feed?.apply(message) === "applied") publisher.publish(feed, Date.now(), [message.time]);
   });
   const env: NodeJS.ProcessEnv = {
     ...process.env,
@@ -137,7 +150,7 @@ export async function startSocketBench(instances = 2): Promise<SocketBench> {
     secretKey,
     redis,
     emitter,
-    marketData,
+    feeds,
     web,
     async connect(instance, token) {
       const socket = open(instance, token);
@@ -167,7 +180,7 @@ export async function startSocketBench(instances = 2): Promise<SocketBench> {
             }),
         ),
       );
-      await marketData.stop();
+      publisher.stop();
       redis.disconnect();
       await market.stop();
     },

@@ -1,14 +1,27 @@
 // The engine host: runs the matching engine for the markets whose orders-topic partitions this
-// worker is assigned, and turns each command into one events-topic message — produced in a
-// Kafka transaction together with the consumed offsets, so a crash never loses nor doubles an
-// event. A partition's transactional id is fixed, so a new owner fences the old one's producer.
+// worker is assigned, turns each command into one events-topic message, and publishes each
+// market's public data (book deltas, trades, ticker, candles) straight from the commands it
+// applies — no second consumer reads the events back for that.
 //
-// Taking a partition over: fence the previous owner (init the partition's transactional
-// producer), read the committed offset, load each market's latest snapshot, replay the commands
-// between the snapshot and the committed offset without producing (their events were committed
-// already), record ownership in etcd (the key's revision is the epoch stamped on every event),
-// then go live. The market state only ever reflects committed commands: any failure in a batch
-// throws the partition's state away and takes it over again.
+// Exactly once in effect, without a Kafka transaction per batch (docs/decisions/004): a batch's
+// events are produced with an idempotent producer (acks=all), and only once they are acknowledged
+// is the batch's offset resolved; resolved offsets are committed to the consumer group every
+// `offsetCommitIntervalMs`. A crash between producing events and committing their offset makes
+// the next owner apply those commands again: the engine is deterministic, so it produces the same
+// events with the same sequence numbers, which settlement applies once (a sequence at or below
+// the market's last applied one is a no-op). A zombie owner can only produce those same events;
+// its epoch (the etcd ownership key's revision) is older, and settlement refuses it once a newer
+// one has been seen.
+//
+// Market data is published before the events are acknowledged: what it shows is what the
+// engine's deterministic replay of the durable command log will show again, and a client drops a
+// delta it has seen (by sequence) and resyncs on a gap.
+//
+// Taking a partition over: read the committed offset; load each market's public state as
+// settlement left it (PostgreSQL, at its last applied sequence S) and the newest snapshot at or
+// before S; replay the commands between the snapshot and the committed offset without producing
+// (their events were acknowledged already) — folding the events past S into the market's feed —
+// record ownership in etcd (the key's revision is the epoch every event carries), then go live.
 import { type Database, loadMarketRules } from "@spotx/db";
 import { processSingleton } from "@spotx/platform";
 import type { Etcd3, Lease } from "@spotx/platform/etcd";
@@ -22,11 +35,12 @@ import {
   type Producer,
   partitionCount,
   partitionForKey,
-  transactionalProducer,
 } from "@spotx/platform/kafka";
 import type { Logger } from "@spotx/platform/logger";
 import type { MarketConfigWatcher } from "@spotx/platform/market-config";
 import { metrics, prometheus } from "@spotx/platform/metrics";
+import type { Redis } from "@spotx/platform/redis";
+import type { SocketEmitter } from "@spotx/platform/socket-emitter";
 import type { Topology } from "@spotx/platform/topology";
 import {
   COMMAND_HEADERS,
@@ -36,9 +50,13 @@ import {
   encodeEvents,
   engineMarketConfig,
   haltCommand,
+  type ServerToClientEvents,
 } from "@spotx/protocol";
-import { loadLatestSnapshots, saveSnapshot } from "./engine-store";
+import { loadLatestSnapshots, type StoredSnapshot, saveSnapshot } from "./engine-store";
 import { type CommandInput, HostedMarket } from "./hosted-market";
+import { loadMarketStarts, type MarketStart } from "./market-data/bootstrap";
+import { type FeedBootstrap, MarketFeed } from "./market-data/feed";
+import { MarketPublisher, marketDataMetrics } from "./market-publisher";
 
 export const engineMetrics = processSingleton("engine-host.metrics", () => ({
   commands: new prometheus.Counter({
@@ -55,7 +73,7 @@ export const engineMetrics = processSingleton("engine-host.metrics", () => ({
   }),
   batchSeconds: new prometheus.Histogram({
     name: "spotx_engine_batch_seconds",
-    help: "Time to apply a batch and commit its Kafka transaction (events and offsets)",
+    help: "Time to apply a batch, publish its market data and have its events acknowledged",
     buckets: [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     registers: [metrics.registry],
   }),
@@ -107,10 +125,22 @@ export type EngineHostOptions = {
   /** Snapshot a market after this many commands (and at shutdown). */
   snapshotEvery: number;
   leaseTtlSeconds: number;
+  /** Market data goes out through these: the socket.io emitter and Redis (for late joiners). */
+  emitter: SocketEmitter<ServerToClientEvents>;
+  redis: Redis;
+  /**
+   * How often acknowledged offsets are committed to the consumer group. Longer: fewer commits,
+   * more commands applied again (and their events produced again) after a crash.
+   */
+  offsetCommitIntervalMs?: number;
+  /** Market data's Redis keys' lifetime and write interval (see MarketPublisher). */
+  marketData?: { snapshotTtlMs?: number; snapshotIntervalMs?: number; slowIntervalMs?: number };
 };
 
 type OwnedMarket = {
   hosted: HostedMarket;
+  /** The market's public data, folded from the events this host applies. */
+  feed: MarketFeed;
   /** Commands up to this orders-topic offset are in the market's snapshot: skip them. */
   snapshotOffset: bigint;
   epoch: bigint;
@@ -124,7 +154,7 @@ type PartitionState = {
   status: "taking-over" | "live" | "failed";
   producer: Producer | null;
   markets: Map<string, OwnedMarket>;
-  /** The first offset not yet committed: below it, commands are replayed; from it, live. */
+  /** The committed offset at the takeover: below it, commands are replayed; from it, live. */
   committed: bigint;
   /**
    * The last offset applied to this partition's engines (replayed or committed): a market's
@@ -145,8 +175,50 @@ export class EngineHost {
   private generation = 0;
   private stopping = false;
   private readonly inFlight = new Set<Promise<unknown>>();
+  private readonly publisher: MarketPublisher;
 
-  constructor(private readonly options: EngineHostOptions) {}
+  constructor(private readonly options: EngineHostOptions) {
+    this.publisher = new MarketPublisher({
+      redis: options.redis,
+      emitter: options.emitter,
+      names: options.names,
+      log: options.log.child({ part: "market-data" }),
+      feedOf: (symbol) => this.feed(symbol),
+      feeds: () => this.liveFeeds(),
+      ...options.marketData,
+    });
+  }
+
+  /** The public data of a market this host runs (tests, the console). */
+  feed(symbol: string): MarketFeed | undefined {
+    for (const state of this.partitions.values()) {
+      if (state.status !== "live") continue;
+      const owned = state.markets.get(symbol);
+      if (owned) return owned.feed;
+    }
+    return undefined;
+  }
+
+  private *liveFeeds(): Iterable<MarketFeed> {
+    for (const state of this.partitions.values()) {
+      if (state.status !== "live") continue;
+      for (const owned of state.markets.values()) yield owned.feed;
+    }
+  }
+
+  /** For /ready: not ready while a market's feed is stopped by a sequence gap (a bug). */
+  readiness(): { name: string; ok: boolean; detail?: string }[] {
+    const stopped = [...this.liveFeeds()].filter((f) => f.gap !== null).map((f) => f.symbol);
+    return [
+      {
+        name: "market-data",
+        ok: stopped.length === 0,
+        ...(stopped.length > 0
+          ? { detail: `stopped by a sequence gap: ${stopped.join(", ")}` }
+          : {}),
+      },
+    ];
+  }
 
   private get topic() {
     return this.options.names.kafka.orders.topic;
@@ -175,7 +247,8 @@ export class EngineHost {
       heartbeatInterval: 1_000,
       rebalanceTimeout: 10_000,
       readUncommitted: false,
-      maxWaitTimeInMs: 250,
+      // An idle fetch returns at once when a command arrives; this only bounds an empty poll.
+      maxWaitTimeInMs: 100,
       allowAutoTopicCreation: false,
     });
     this.consumer = consumer;
@@ -186,7 +259,10 @@ export class EngineHost {
     await consumer.connect();
     await consumer.subscribe({ topic: this.topic, fromBeginning: true });
     await consumer.run({
-      autoCommit: false,
+      // Only offsets whose events were acknowledged are resolved (onBatch); kafkajs commits the
+      // resolved ones at this interval, and when partitions are revoked.
+      autoCommit: true,
+      autoCommitInterval: this.options.offsetCommitIntervalMs ?? 1_000,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: this.numPartitions,
       eachBatch: (payload) => this.track(this.onBatch(payload)),
@@ -232,6 +308,7 @@ export class EngineHost {
     await this.consumer?.disconnect().catch(() => undefined);
     await this.haltProducer?.disconnect().catch(() => undefined);
     await this.lease?.revoke().catch(() => undefined);
+    this.publisher.stop();
     engineMetrics.ownedMarkets.set(0);
     engineMetrics.owner.reset();
   }
@@ -302,14 +379,14 @@ export class EngineHost {
     this.partitions.set(partition, state);
     for (let attempt = 1; !this.stopping; attempt++) {
       try {
-        // 1. Fence the previous owner: initialising the partition's transactional id aborts
-        //    its open transaction and makes any later commit of it fail.
         await previous?.producer?.disconnect().catch(() => undefined);
-        const producer = transactionalProducer(kafka, names.kafka.engineTransactionalId(partition));
+        const producer = idempotentProducer(kafka);
         await producer.connect();
         state.producer = producer;
 
-        // 2. What is committed now cannot change under us any more.
+        // 1. Where the group's committed offset stands: everything before it had its events
+        //    acknowledged; from it on, commands are applied live (again, perhaps: a crash
+        //    between producing and committing repeats them, and settlement drops the repeats).
         const admin = kafka.admin();
         await admin.connect();
         let committed: bigint;
@@ -328,17 +405,23 @@ export class EngineHost {
         }
         state.committed = committed;
 
-        // 3. The markets this partition carries, each from its latest snapshot.
+        // 2. The markets this partition carries: their public state as settlement left it (at
+        //    its last applied sequence S), and each engine from its newest snapshot at or before
+        //    S — so that replaying from there yields every event past S for the market's feed.
         const rules = await loadMarketRules(db);
         const mine = [...rules.keys()].filter(
           (symbol) => partitionForKey(this.topic, symbol, this.numPartitions) === partition,
         );
-        const snapshots = await loadLatestSnapshots(db, mine);
+        const starts = await loadMarketStarts(db, mine, Date.now());
+        const settled = new Map([...starts].map(([m, start]) => [m, BigInt(start.bootstrap.seq)]));
+        const snapshots = await loadLatestSnapshots(db, mine, settled);
+        const newest = await this.snapshotsPastSettlement(mine, snapshots, settled);
         let start = committed;
         for (const symbol of mine) {
           const marketRules = rules.get(symbol);
-          if (!marketRules) continue;
-          const stored = snapshots.get(symbol);
+          const marketStart = starts.get(symbol);
+          if (!marketRules || !marketStart) continue;
+          const stored = snapshots.get(symbol) ?? newest.get(symbol);
           const hosted = stored
             ? HostedMarket.restore(stored.state)
             : HostedMarket.fresh(engineMarketConfig(marketRules));
@@ -346,6 +429,7 @@ export class EngineHost {
           if (snapshotOffset + 1n < start) start = snapshotOffset + 1n;
           state.markets.set(symbol, {
             hosted,
+            feed: new MarketFeed(marketStart.market, feedStart(marketStart, hosted, stored, log)),
             snapshotOffset,
             epoch: 0n,
             sinceSnapshot: 0,
@@ -360,7 +444,7 @@ export class EngineHost {
           start = low;
         }
 
-        // 4. Ownership in etcd; its revision is the epoch every event of the market carries.
+        // 3. Ownership in etcd; its revision is the epoch every event of the market carries.
         for (const [symbol, owned] of state.markets) {
           owned.epoch = await this.claim(symbol, partition);
         }
@@ -374,6 +458,9 @@ export class EngineHost {
         state.status = "live";
         engineMetrics.takeovers.inc({ outcome: "ok" });
         this.updateOwnedGauge();
+        for (const owned of state.markets.values()) {
+          marketDataMetrics.stopped.set({ market: owned.feed.symbol }, 0);
+        }
         log.info(
           {
             partition,
@@ -399,6 +486,21 @@ export class EngineHost {
     }
   }
 
+  /**
+   * For markets with no snapshot at or before settlement's sequence but a newer one (settlement
+   * far behind, or stopped): the newest. Replaying from the start of the log instead would need
+   * commands the topic may no longer hold.
+   */
+  private async snapshotsPastSettlement(
+    markets: readonly string[],
+    atOrBefore: ReadonlyMap<string, StoredSnapshot>,
+    settled: ReadonlyMap<string, bigint>,
+  ): Promise<Map<string, StoredSnapshot>> {
+    const missing = markets.filter((m) => !atOrBefore.has(m) && settled.has(m));
+    if (missing.length === 0) return new Map();
+    return loadLatestSnapshots(this.options.db, missing);
+  }
+
   /** Records this worker as the market's owner; returns the epoch (the key's revision). */
   private async claim(symbol: string, partition: number): Promise<bigint> {
     const lease = this.lease;
@@ -420,6 +522,7 @@ export class EngineHost {
     state.status = "failed";
     await state.producer?.disconnect().catch(() => undefined);
     for (const symbol of state.markets.keys()) {
+      this.publisher.forget(symbol);
       const key = names.etcd.marketOwner(symbol);
       try {
         const value = await etcd.get(key).string();
@@ -455,6 +558,8 @@ export class EngineHost {
     const started = performance.now();
     const outputs: EventMessage[] = [];
     const touched = new Set<string>();
+    /** Markets whose feed changed with a live command: published after the loop. */
+    const published = new Map<string, number[]>();
     let last: bigint | null = null;
     try {
       for (const message of batch.messages) {
@@ -500,46 +605,53 @@ export class EngineHost {
         }
         owned.sinceSnapshot += 1;
         touched.add(symbol);
-        if (live) outputs.push(applied.message);
-        else engineMetrics.replayed.inc({ market: symbol });
+        const folded = owned.feed.apply(applied.message);
+        if (folded === "gap") {
+          marketDataMetrics.stopped.set({ market: symbol }, 1);
+          log.error(
+            { market: symbol, ...owned.feed.gap, offset: message.offset },
+            "market data stopped a market: its events skip sequence numbers",
+          );
+        }
+        if (live) {
+          outputs.push(applied.message);
+          if (folded === "applied") {
+            const times = published.get(symbol) ?? [];
+            times.push(applied.message.time);
+            published.set(symbol, times);
+          }
+        } else {
+          engineMetrics.replayed.inc({ market: symbol });
+        }
       }
       if (last === null) return;
-      if (last >= state.committed) {
-        const transaction = await state.producer.transaction();
-        try {
-          const messages = outputs.map((m) => ({
-            key: m.market,
-            value: encodeEvents(m),
-            ...(m.commandId ? { headers: { [COMMAND_HEADERS.outboxId]: m.commandId } } : {}),
-          }));
-          // The broker refuses a record batch over its max message size (1 MiB by default).
-          for (const chunk of byteChunks(messages, MAX_SEND_BYTES)) {
-            await transaction.send({
-              topic: this.options.names.kafka.events.topic,
-              messages: chunk,
-            });
-          }
-          await transaction.sendOffsets({
-            consumerGroupId: this.options.names.kafka.groups.engine,
-            topics: [
-              {
-                topic: this.topic,
-                partitions: [{ partition: batch.partition, offset: (last + 1n).toString() }],
-              },
-            ],
+      // What the batch changed goes to the sockets now; its events follow to Kafka.
+      const now = Date.now();
+      for (const [symbol, times] of published) {
+        const feed = state.markets.get(symbol)?.feed;
+        if (feed) this.publisher.publish(feed, now, times);
+      }
+      if (outputs.length > 0) {
+        const messages = outputs.map((m) => ({
+          key: m.market,
+          value: encodeEvents(m),
+          ...(m.commandId ? { headers: { [COMMAND_HEADERS.outboxId]: m.commandId } } : {}),
+        }));
+        // The broker refuses a record batch over its max message size (1 MiB by default).
+        for (const chunk of byteChunks(messages, MAX_SEND_BYTES)) {
+          await state.producer.send({
+            topic: this.options.names.kafka.events.topic,
+            acks: -1,
+            messages: chunk,
           });
-          await transaction.commit();
-        } catch (error) {
-          await transaction.abort().catch(() => undefined);
-          throw error;
         }
-        state.committed = last + 1n;
         engineMetrics.batchSeconds.observe((performance.now() - started) / 1000);
       }
       state.position = last;
+      // Acknowledged: the offset may be committed (at the next commit interval).
       resolveOffset(last.toString());
     } catch (error) {
-      // The engines may hold commands whose events were never committed: rebuild them.
+      // The engines may hold commands whose events were never acknowledged: rebuild them.
       log.error({ err: error, partition: batch.partition }, "engine batch failed");
       if (this.partitions.get(batch.partition) === state && !this.stopping) {
         void this.retakeover(batch.partition, "batch failed");
@@ -554,7 +666,7 @@ export class EngineHost {
         owned.haltRequested = null;
       }
       if (owned.sinceSnapshot >= this.options.snapshotEvery) {
-        // The state is exactly the committed commands up to `last`: safe to snapshot.
+        // The state is exactly the commands up to `last`, every one acknowledged: safe to snapshot.
         void this.snapshot(symbol, owned, state, "interval").catch((error: unknown) =>
           log.error({ err: error, market: symbol }, "snapshot failed"),
         );
@@ -571,13 +683,17 @@ export class EngineHost {
     }
     // A market created after the takeover: nothing of it can be before the committed offset
     // except what the takeover would have found, so it starts from its snapshot or empty.
-    const rules = (await loadMarketRules(this.options.db, [symbol])).get(symbol);
-    if (!rules) return undefined;
-    const stored = (await loadLatestSnapshots(this.options.db, [symbol])).get(symbol);
+    const { db, log } = this.options;
+    const rules = (await loadMarketRules(db, [symbol])).get(symbol);
+    const start = (await loadMarketStarts(db, [symbol], Date.now())).get(symbol);
+    if (!rules || !start) return undefined;
+    const stored = (await loadLatestSnapshots(db, [symbol])).get(symbol);
+    const hosted = stored
+      ? HostedMarket.restore(stored.state)
+      : HostedMarket.fresh(engineMarketConfig(rules));
     const owned: OwnedMarket = {
-      hosted: stored
-        ? HostedMarket.restore(stored.state)
-        : HostedMarket.fresh(engineMarketConfig(rules)),
+      hosted,
+      feed: new MarketFeed(start.market, feedStart(start, hosted, stored, log)),
       snapshotOffset: stored?.inputOffset ?? -1n,
       epoch: await this.claim(symbol, state.partition),
       sinceSnapshot: 0,
@@ -647,3 +763,34 @@ export class EngineHost {
 }
 
 const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Where a market's feed starts. Normally where settlement left the market (its replay then
+ * brings every later event). When the engine starts from a snapshot past that point (settlement
+ * far behind), the events in between will not be replayed: the feed starts at the snapshot
+ * instead, with its book from the snapshot's engine and its trades, candles and 24 h window from
+ * PostgreSQL — which lacks the trades settlement has not applied yet, until they age out.
+ */
+function feedStart(
+  start: MarketStart,
+  hosted: HostedMarket,
+  stored: StoredSnapshot | undefined,
+  log: Logger,
+): FeedBootstrap {
+  // Applied in-process, the events cannot be a zombie's: the feed takes every epoch.
+  const bootstrap = { ...start.bootstrap, epoch: 0n };
+  if (stored === undefined || Number(stored.seq) <= start.bootstrap.seq) return bootstrap;
+  log.warn(
+    { market: start.market.symbol, settled: start.bootstrap.seq, snapshot: stored.seq.toString() },
+    "settlement is behind every kept snapshot: market data starts at the snapshot, its 24 h figures without the trades in between",
+  );
+  const depth = hosted.engine.depth();
+  return {
+    ...bootstrap,
+    seq: hosted.engine.seq,
+    levels: [
+      ...depth.bids.map(([price, lots]) => ({ side: "buy" as const, price, lots })),
+      ...depth.asks.map(([price, lots]) => ({ side: "sell" as const, price, lots })),
+    ],
+  };
+}

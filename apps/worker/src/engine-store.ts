@@ -12,22 +12,28 @@ export type StoredSnapshot = {
   state: HostedSnapshot;
 };
 
-/** The latest snapshot of each named market (markets without one are absent). */
+/**
+ * The latest snapshot of each named market (markets without one are absent) — with `atMost`,
+ * the latest whose sequence is at most the market's bound there (markets not in `atMost` are
+ * unbounded).
+ */
 export async function loadLatestSnapshots(
   db: Database,
   markets: readonly string[],
+  atMost: ReadonlyMap<string, bigint> = new Map(),
 ): Promise<Map<string, StoredSnapshot>> {
   if (markets.length === 0) return new Map();
+  const bounds = markets.map((m) => atMost.get(m)?.toString() ?? null);
   const found = await db.execute<{
     market: string;
     seq: bigint;
     input_offset: string;
     state: Buffer;
   }>(sql`
-    SELECT DISTINCT ON (market) market, seq, input_offset, state
-      FROM engine_snapshots
-     WHERE market = ANY(${sql.param([...markets])}::text[])
-     ORDER BY market, seq DESC, id DESC`);
+    SELECT DISTINCT ON (s.market) s.market, s.seq, s.input_offset, s.state
+      FROM unnest(${sql.param([...markets])}::text[], ${sql.param(bounds)}::bigint[]) AS b(market, bound)
+      JOIN engine_snapshots s ON s.market = b.market AND (b.bound IS NULL OR s.seq <= b.bound)
+     ORDER BY s.market, s.seq DESC, s.id DESC`);
   return new Map(
     found.rows.map((r) => [
       r.market,
@@ -45,7 +51,9 @@ export async function loadLatestSnapshots(
 export async function saveSnapshot(
   db: Database,
   snapshot: StoredSnapshot,
-  keep = 3,
+  // A new owner starts from a snapshot no newer than what settlement applied (its market data
+  // is rebuilt from there), so a few older ones are kept for a settlement that lags.
+  keep = 5,
 ): Promise<void> {
   const state = Buffer.from(JSON.stringify(snapshot.state), "utf8");
   await db.transaction(async (tx) => {

@@ -19,6 +19,12 @@ export const workerEnv = parseEnv(
     RECONCILIATION_INTERVAL_MS: z.coerce.number().int().min(1_000).default(300_000),
     /** The engine host snapshots a market's book after this many commands (and at shutdown). */
     ENGINE_SNAPSHOT_EVERY: z.coerce.number().int().min(1).default(10_000),
+    /**
+     * How often the engine host commits the orders-topic offsets whose events Kafka has
+     * acknowledged. After a crash, the commands since the last commit are applied again (and
+     * their events produced again, which settlement drops by sequence).
+     */
+    ENGINE_OFFSET_COMMIT_INTERVAL_MS: z.coerce.number().int().min(50).max(600_000).default(1_000),
     /** Published outbox rows are deleted after this long. */
     OUTBOX_RETENTION_MS: z.coerce
       .number()

@@ -1,6 +1,6 @@
 // The worker process, composed: the Kafka topics, the live market configuration, the engine
-// host, settlement (with its users' pushes) and the outbox relay, market data, the
-// reconciliation job, its operational endpoints and
+// host (with its markets' public data), settlement (with its users' pushes) and the outbox
+// relay, the reconciliation job, its operational endpoints and
 // its registration in etcd. Each part lives in its own module; this file only wires them.
 import { database } from "@spotx/db";
 import { platformEnv } from "@spotx/platform";
@@ -19,7 +19,6 @@ import { EngineHost } from "./engine-host";
 import { workerEnv } from "./env";
 import { startConsumerLagJob } from "./jobs/consumer-lag";
 import { startReconciliationJob } from "./jobs/reconciliation";
-import { startMarketData } from "./market-data";
 import { OutboxRelay } from "./outbox-relay";
 import { settledOrdersPublisher } from "./settled-orders";
 import { SettlementConsumer } from "./settlement";
@@ -82,25 +81,15 @@ async function main() {
     ];
   });
 
-  // Market data and users' pushes reach the browsers through the web instances' Redis adapter.
-  // Publishing has a connection of its own that pipelines: a settled batch's pushes to a hundred
-  // users, or a market-data batch's messages, leave in one write instead of one each.
+  // Market data (from the engine host) and users' pushes (from settlement) reach the browsers
+  // through the web instances' Redis adapter. Publishing has a connection of its own that
+  // pipelines: a settled batch's pushes to a hundred users, or a batch's market data, leave in
+  // one write instead of one each.
   const publisher = createRedis(platformEnv().REDIS_URL, { autoPipelining: true });
   service.onStop(async () => {
     publisher.disconnect();
   });
   const emitter = createSocketEmitter<ServerToClientEvents>(publisher, names);
-  const marketData = await startMarketData({
-    kafka,
-    db,
-    redis: publisher,
-    emitter,
-    names,
-    log: logger("market-data"),
-  });
-  service.onStop(() => marketData.stop());
-  service.addReadiness(() => marketData.readiness());
-
   const pushToUsers = userUpdatePublisher({ db, emitter, names, log: logger("user-updates") });
   const announceSettled = settledOrdersPublisher({
     redis: publisher,
@@ -136,8 +125,12 @@ async function main() {
     config,
     snapshotEvery: workerEnv.ENGINE_SNAPSHOT_EVERY,
     leaseTtlSeconds: workerEnv.WORKER_LEASE_TTL_SECONDS,
+    offsetCommitIntervalMs: workerEnv.ENGINE_OFFSET_COMMIT_INTERVAL_MS,
+    emitter,
+    redis: publisher,
   });
   await engine.start();
+  service.addReadiness(() => engine.readiness());
   // Stop hooks run last-added first: the engine stops (and snapshots) before settlement.
   service.onStop(() => engine.stop());
 

@@ -24,7 +24,7 @@ import {
   type ServerToClientEvents,
   type UserTrade,
 } from "@spotx/protocol";
-import { marketDataMetrics } from "./market-data";
+import { marketDataMetrics } from "./market-publisher";
 
 /** gate.io has no `pending` or `rejected` status: a live order is open, a refused one cancelled. */
 function gateStatus(status: OrderChange["status"]): OrderUpdate["status"] {

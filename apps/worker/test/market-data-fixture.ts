@@ -1,8 +1,9 @@
 // A bench for market-data tests. `EngineScript` turns commands into the very EventMessages the
 // engine host publishes (through its own HostedMarket, no server). `startMarketBench` adds the
 // servers: a database of its own with the demo markets and funded users, a namespace of its
-// own on Kafka/Redis, orders placed through placement, their messages produced to the events
-// topic, and settlement applied up to a chosen message exactly as the worker applies it.
+// own on Kafka/Redis, orders placed through placement, their messages handed to listeners (as
+// the engine host folds them into its markets' feeds) and produced to the events topic, and
+// settlement applied up to a chosen message exactly as the worker applies it.
 import { randomUUID } from "node:crypto";
 import {
   applySettlementBatch,
@@ -151,6 +152,8 @@ export type MarketBench = {
   engine: HostedMarket;
   /** Every market's engine (BTC_USDT and ETH_USDT). */
   engines: Map<string, HostedMarket>;
+  /** Calls `listen` with every message as it is made, before it is produced. */
+  onMessage(listen: (message: EventMessage) => void): void;
   /** Everything produced so far, in order. */
   produced: ProducedMessage[];
   /**
@@ -225,7 +228,11 @@ export async function startMarketBench(): Promise<MarketBench> {
   const produced: ProducedMessage[] = [];
   let settled = 0;
 
+  const listeners: Array<(message: EventMessage) => void> = [];
+
   async function produce(message: EventMessage): Promise<ProducedMessage> {
+    // What the engine host does with each command's message: fold it into the market's feed.
+    for (const listen of listeners) listen(message);
     const [meta] = await producer.send({
       topic: names.kafka.events.topic,
       acks: -1,
@@ -258,6 +265,9 @@ export async function startMarketBench(): Promise<MarketBench> {
     engine,
     engines,
     produced,
+    onMessage(listen) {
+      listeners.push(listen);
+    },
     async place(userId, side, price, amount, market = "BTC_USDT") {
       const [placed] = await placeOrders(db, [
         {

@@ -85,9 +85,7 @@ describe("GroupCommit", () => {
       if (calls === 1) throw new Error("connection lost");
       return inputs.map((value) => ({ ok: true, value }));
     });
-    const failed = [group.submit(1), group.submit(2)].map((p) =>
-      p.catch((e: Error) => e.message),
-    );
+    const failed = [group.submit(1), group.submit(2)].map((p) => p.catch((e: Error) => e.message));
     expect(await Promise.all(failed)).toEqual(["connection lost", "connection lost"]);
     expect(await group.submit(3)).toBe(3);
   });

@@ -19,12 +19,11 @@ export type PartitionLag = {
   lag: number;
 };
 
-/** The groups of the pipeline: the engine reads commands, settlement and market data events. */
+/** The groups of the pipeline: the engine reads commands, settlement events. */
 export function pipelineGroups(names: Topology): WatchedGroup[] {
   return [
     { group: names.kafka.groups.engine, topic: names.kafka.orders.topic },
     { group: names.kafka.groups.settlement, topic: names.kafka.events.topic },
-    { group: names.kafka.groups.marketData, topic: names.kafka.events.topic },
   ];
 }
 
@@ -34,7 +33,7 @@ export function pipelineGroups(names: Topology): WatchedGroup[] {
  * The groups' committed offsets are read BEFORE the partitions' ends. A group commits only
  * what it has read, so its committed offset is at most the end at the time of the commit, and
  * ends only grow: read in this order, end − committed is never negative. (Read the other way
- * round, a fast group — market data commits every second — could commit past an end read a
+ * round, a fast group — the engine commits every second — could commit past an end read a
  * moment earlier, and its lag read negative.)
  */
 export async function measureConsumerLag(

@@ -1,6 +1,5 @@
 // The one module that talks to Kafka: it owns the kafkajs client, the topic definitions and
-// the health check. Producers here are idempotent with acks=all; transactional producers are
-// created per consume-transform-produce loop by the caller with `transactionalProducer`.
+// the health check. Producers here are idempotent with acks=all.
 import {
   type Admin,
   Kafka,
@@ -110,16 +109,6 @@ export function byteChunks<T extends { key: string | null; value: string }>(
 /** An idempotent producer: acks=all is implied, retries never duplicate or reorder. */
 export function idempotentProducer(kafka: Kafka): Producer {
   return kafka.producer({
-    idempotent: true,
-    maxInFlightRequests: 1,
-    createPartitioner: Partitioners.DefaultPartitioner,
-  });
-}
-
-/** A transactional producer for one consume-transform-produce loop; the id fences zombies. */
-export function transactionalProducer(kafka: Kafka, transactionalId: string): Producer {
-  return kafka.producer({
-    transactionalId,
     idempotent: true,
     maxInFlightRequests: 1,
     createPartitioner: Partitioners.DefaultPartitioner,

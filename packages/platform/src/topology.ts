@@ -21,13 +21,7 @@ export function topology(namespace: string = platformEnv().SPOTX_NAMESPACE) {
       groups: {
         engine: `${ns}.engine`,
         settlement: `${ns}.settlement`,
-        marketData: `${ns}.marketdata`,
       },
-      /**
-       * One transactional producer per input partition of the engine: a new owner of the
-       * partition initialises the same id, which fences the old owner's producer.
-       */
-      engineTransactionalId: (partition: number) => `${ns}.engine.p${partition}`,
     },
     etcd: {
       servicesPrefix: `/${ns}/services/`,

@@ -1,10 +1,12 @@
-// Kafka is a real broker: transactions are atomic for read_committed consumers, and a
-// consume-transform-produce step commits its input offset in the same transaction.
+// Kafka is a real broker, and the pipeline leans on two of its behaviours (docs/decisions/004):
+// an idempotent producer's sends arrive once each and in order, and a consumer group commits
+// the offsets a consumer resolved — only those — so a restarted consumer starts right after the
+// last resolved message it committed and reads everything past it again.
 import { randomUUID } from "node:crypto";
 import type { Consumer, Producer } from "kafkajs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { platformEnv } from "../src/env";
-import { createKafka, idempotentProducer, transactionalProducer } from "../src/kafka";
+import { createKafka, idempotentProducer } from "../src/kafka";
 
 const kafka = createKafka(platformEnv().KAFKA_BROKERS, "platform-test");
 const admin = kafka.admin();
@@ -30,9 +32,9 @@ afterAll(async () => {
   await admin.disconnect();
 });
 
-/** Reads `topic` from the start with the given isolation until `expected` messages arrived. */
-async function readAll(topic: string, expected: number, readUncommitted: boolean) {
-  const consumer = kafka.consumer({ groupId: `reader-${randomUUID()}`, readUncommitted });
+/** Reads `topic` from the start until `expected` messages arrived. */
+async function readAll(topic: string, expected: number) {
+  const consumer = kafka.consumer({ groupId: `reader-${randomUUID()}` });
   closers.push(consumer);
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: true });
@@ -50,63 +52,67 @@ async function readAll(topic: string, expected: number, readUncommitted: boolean
 }
 
 describe("Kafka", () => {
-  it("shows a committed transaction to read_committed consumers and hides an aborted one", async () => {
-    const producer = transactionalProducer(kafka, `tx-${run}-1`);
-    closers.push(producer);
-    await producer.connect();
-
-    const committed = await producer.transaction();
-    await committed.send({ topic: output, messages: [{ key: "BTC_USDT", value: "committed-1" }] });
-    await committed.commit();
-
-    const aborted = await producer.transaction();
-    await aborted.send({ topic: output, messages: [{ key: "BTC_USDT", value: "aborted" }] });
-    await aborted.abort();
-
-    const marker = await producer.transaction();
-    await marker.send({ topic: output, messages: [{ key: "BTC_USDT", value: "committed-2" }] });
-    await marker.commit();
-
-    // read_uncommitted sees all three records; read_committed only the two committed ones.
-    expect(await readAll(output, 3, true)).toEqual(["committed-1", "aborted", "committed-2"]);
-    expect(await readAll(output, 2, false)).toEqual(["committed-1", "committed-2"]);
-  });
-
-  it("commits a consumed offset inside the producing transaction (sendOffsets)", async () => {
+  it("delivers an idempotent producer's messages once each, in the order they were sent", async () => {
     const producer = idempotentProducer(kafka);
     closers.push(producer);
     await producer.connect();
-    await producer.send({ topic: input, acks: -1, messages: [{ key: "k", value: "in-1" }] });
+    const sent = Array.from({ length: 200 }, (_, i) => `m${i}`);
+    for (let i = 0; i < sent.length; i += 20) {
+      await producer.send({
+        topic: output,
+        acks: -1,
+        messages: sent.slice(i, i + 20).map((value) => ({ key: "BTC_USDT", value })),
+      });
+    }
+    expect(await readAll(output, sent.length)).toEqual(sent);
+  });
 
-    const groupId = `ctp-${run}`;
-    const consumer = kafka.consumer({ groupId, readUncommitted: false });
-    const tx = transactionalProducer(kafka, `tx-${run}-2`);
-    closers.push(consumer, tx);
-    await Promise.all([consumer.connect(), tx.connect()]);
-    await consumer.subscribe({ topic: input, fromBeginning: true });
+  it("commits only resolved offsets: a restarted consumer reads again from the first unresolved one", async () => {
+    const producer = idempotentProducer(kafka);
+    closers.push(producer);
+    await producer.connect();
+    await producer.send({
+      topic: input,
+      acks: -1,
+      messages: Array.from({ length: 10 }, (_, i) => ({ key: "k", value: `c${i}` })),
+    });
+    const groupId = `group-${run}`;
+    // The first consumer resolves (as if their output were acknowledged) only the first six.
+    const first = kafka.consumer({ groupId });
+    closers.push(first);
+    await first.connect();
+    await first.subscribe({ topic: input, fromBeginning: true });
     await new Promise<void>((resolve) => {
-      void consumer.run({
-        autoCommit: false,
-        eachMessage: async ({ topic, partition, message }) => {
-          const transaction = await tx.transaction();
-          await transaction.send({ topic: output, messages: [{ value: `out-${message.value}` }] });
-          await transaction.sendOffsets({
-            consumerGroupId: groupId,
-            topics: [
-              {
-                topic,
-                partitions: [{ partition, offset: (BigInt(message.offset) + 1n).toString() }],
-              },
-            ],
-          });
-          await transaction.commit();
-          resolve();
+      void first.run({
+        autoCommit: true,
+        autoCommitInterval: 50,
+        eachBatchAutoResolve: false,
+        eachBatch: async ({ batch, resolveOffset }) => {
+          for (const message of batch.messages) {
+            if (Number(message.offset) <= 5) resolveOffset(message.offset);
+          }
+          if (batch.messages.some((m) => m.offset === "9")) resolve();
         },
       });
     });
-    await consumer.stop();
-
+    await first.disconnect();
     const offsets = await admin.fetchOffsets({ groupId, topics: [input] });
-    expect(offsets[0]?.partitions[0]?.offset).toBe("1");
+    expect(offsets[0]?.partitions[0]?.offset).toBe("6");
+
+    const second = kafka.consumer({ groupId });
+    closers.push(second);
+    await second.connect();
+    await second.subscribe({ topic: input, fromBeginning: true });
+    const again: string[] = [];
+    await new Promise<void>((resolve) => {
+      void second.run({
+        eachMessage: async ({ message }) => {
+          again.push(message.value?.toString() ?? "");
+          if (again.length === 4) resolve();
+        },
+      });
+    });
+    await second.stop();
+    expect(again).toEqual(["c6", "c7", "c8", "c9"]);
   });
 });
