@@ -5,7 +5,7 @@
 //
 // Exactly once in effect, without a Kafka transaction per batch (docs/decisions/004): a batch's
 // events are produced with an idempotent producer (acks=all), and only once they are acknowledged
-// is the batch's offset resolved; resolved offsets are committed to the consumer group every
+// is the batch's offset marked acknowledged; acknowledged offsets are committed to the group every
 // `offsetCommitIntervalMs`. A crash between producing events and committing their offset makes
 // the next owner apply those commands again: the engine is deterministic, so it produces the same
 // events with the same sequence numbers, which settlement applies once (a sequence at or below
@@ -156,6 +156,10 @@ type PartitionState = {
   markets: Map<string, OwnedMarket>;
   /** The committed offset at the takeover: below it, commands are replayed; from it, live. */
   committed: bigint;
+  /** The offset after the last command whose events Kafka acknowledged (to commit next). */
+  acknowledged: bigint;
+  /** The last offset this host committed for the partition. */
+  committedByUs: bigint;
   /**
    * The last offset applied to this partition's engines (replayed or committed): a market's
    * state holds its commands up to max(position, its snapshot's offset), never an uncommitted one.
@@ -173,6 +177,7 @@ export class EngineHost {
   private haltProducer: Producer | undefined;
   private numPartitions = 0;
   private generation = 0;
+  private committer: NodeJS.Timeout | undefined;
   private stopping = false;
   private readonly inFlight = new Set<Promise<unknown>>();
   private readonly publisher: MarketPublisher;
@@ -259,15 +264,47 @@ export class EngineHost {
     await consumer.connect();
     await consumer.subscribe({ topic: this.topic, fromBeginning: true });
     await consumer.run({
-      // Only offsets whose events were acknowledged are resolved (onBatch); kafkajs commits the
-      // resolved ones at this interval, and when partitions are revoked.
-      autoCommit: true,
-      autoCommitInterval: this.options.offsetCommitIntervalMs ?? 1_000,
+      // Offsets are committed by this host, on a timer, and only those whose events Kafka has
+      // acknowledged (kafkajs's autoCommit would commit after every batch: a request each).
+      autoCommit: false,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: this.numPartitions,
       eachBatch: (payload) => this.track(this.onBatch(payload)),
     });
+    this.committer = setInterval(
+      () => void this.commitAcknowledged(),
+      this.options.offsetCommitIntervalMs ?? 1_000,
+    );
+    this.committer.unref();
     log.info({ topic: this.topic, partitions: this.numPartitions }, "engine host consuming");
+  }
+
+  /**
+   * Commits, per live partition, the offset after the last command whose events Kafka has
+   * acknowledged. A commit that fails (a rebalance moved the partition, the coordinator is away)
+   * is simply not made: the next owner applies those commands again, and settlement drops
+   * what it already applied.
+   */
+  private async commitAcknowledged(): Promise<void> {
+    const offsets: Array<{ topic: string; partition: number; offset: string }> = [];
+    for (const state of this.partitions.values()) {
+      if (state.status !== "live" || state.acknowledged <= state.committedByUs) continue;
+      offsets.push({
+        topic: this.topic,
+        partition: state.partition,
+        offset: state.acknowledged.toString(),
+      });
+    }
+    if (offsets.length === 0 || !this.consumer) return;
+    try {
+      await this.consumer.commitOffsets(offsets);
+      for (const { partition, offset } of offsets) {
+        const state = this.partitions.get(partition);
+        if (state && BigInt(offset) > state.committedByUs) state.committedByUs = BigInt(offset);
+      }
+    } catch (error) {
+      this.options.log.warn({ err: error }, "engine offsets not committed; will try again");
+    }
   }
 
   /** Markets this host runs now, with their epochs. */
@@ -293,7 +330,9 @@ export class EngineHost {
    */
   async stop(): Promise<void> {
     this.stopping = true;
+    clearInterval(this.committer);
     await Promise.allSettled([...this.inFlight]);
+    await this.commitAcknowledged();
     await this.consumer?.stop().catch(() => undefined);
     await Promise.allSettled([...this.inFlight]);
     for (const state of this.partitions.values()) {
@@ -373,6 +412,8 @@ export class EngineHost {
       producer: null,
       markets: new Map(),
       committed: 0n,
+      acknowledged: 0n,
+      committedByUs: 0n,
       position: -1n,
       generation,
     };
@@ -404,6 +445,8 @@ export class EngineHost {
           await admin.disconnect();
         }
         state.committed = committed;
+        state.acknowledged = committed;
+        state.committedByUs = committed;
 
         // 2. The markets this partition carries: their public state as settlement left it (at
         //    its last applied sequence S), and each engine from its newest snapshot at or before
@@ -460,6 +503,9 @@ export class EngineHost {
         this.updateOwnedGauge();
         for (const owned of state.markets.values()) {
           marketDataMetrics.stopped.set({ market: owned.feed.symbol }, 0);
+          // Late joiners and the REST API read these keys: written at once, as of what
+          // settlement applied; the replay and live commands move them on.
+          void this.publisher.writeNow(owned.feed);
         }
         log.info(
           {
@@ -649,6 +695,7 @@ export class EngineHost {
       }
       state.position = last;
       // Acknowledged: the offset may be committed (at the next commit interval).
+      if (last + 1n > state.acknowledged) state.acknowledged = last + 1n;
       resolveOffset(last.toString());
     } catch (error) {
       // The engines may hold commands whose events were never acknowledged: rebuild them.
@@ -701,6 +748,7 @@ export class EngineHost {
     };
     state.markets.set(symbol, owned);
     this.updateOwnedGauge();
+    void this.publisher.writeNow(owned.feed);
     return owned;
   }
 

@@ -1,8 +1,6 @@
-// Candles: which bucket a trade falls into, and folding a batch's trades into the `candles`
-// table. Settlement calls `foldCandles` in the transaction that advances the market's sequence,
-// so a trade is counted exactly once however often its event is delivered.
-import { sql } from "drizzle-orm";
-import type { Transaction } from "./client";
+// Candles: which bucket a trade falls into, and a batch's trades folded into its own candles.
+// Settlement upserts those into the `candles` table in the statement that advances the market's
+// sequence, so a trade is counted exactly once however often its event is delivered.
 import { LedgerError } from "./errors";
 import { showValue } from "./input";
 import { CANDLE_INTERVALS } from "./schema";
@@ -110,42 +108,4 @@ export function batchCandles(trades: readonly CandleTrade[]): Bucket[] {
     }
   }
   return [...buckets.values()];
-}
-
-/**
- * Folds a batch's trades into `candles` with one upsert: an existing candle keeps its open,
- * widens high/low, takes the close of the later trade, adds volumes and counts.
- */
-export async function foldCandles(
-  tx: Transaction,
-  market: string,
-  trades: readonly CandleTrade[],
-): Promise<void> {
-  if (trades.length === 0) return;
-  const b = batchCandles(trades);
-  await tx.execute(sql`
-    INSERT INTO candles AS c (market, interval, start_time, open, high, low, close, base_amount,
-                              quote_amount, trades, last_seq, updated_at)
-    SELECT ${market}, x.interval, x.start_time, x.open, x.high, x.low, x.close, x.base_amount,
-           x.quote_amount, x.trades, x.last_seq, now()
-      FROM unnest(${sql.param(b.map((x) => x.interval))}::text[],
-                  ${sql.param(b.map((x) => x.start.toISOString()))}::timestamptz[],
-                  ${sql.param(b.map((x) => x.open))}::bigint[],
-                  ${sql.param(b.map((x) => x.high))}::bigint[],
-                  ${sql.param(b.map((x) => x.low))}::bigint[],
-                  ${sql.param(b.map((x) => x.close))}::bigint[],
-                  ${sql.param(b.map((x) => x.base))}::bigint[],
-                  ${sql.param(b.map((x) => x.quote))}::bigint[],
-                  ${sql.param(b.map((x) => x.trades))}::int[],
-                  ${sql.param(b.map((x) => x.lastSeq))}::bigint[])
-           AS x(interval, start_time, open, high, low, close, base_amount, quote_amount, trades, last_seq)
-    ON CONFLICT (market, interval, start_time) DO UPDATE
-       SET high = greatest(c.high, EXCLUDED.high),
-           low = least(c.low, EXCLUDED.low),
-           close = CASE WHEN EXCLUDED.last_seq > c.last_seq THEN EXCLUDED.close ELSE c.close END,
-           base_amount = c.base_amount + EXCLUDED.base_amount,
-           quote_amount = c.quote_amount + EXCLUDED.quote_amount,
-           trades = c.trades + EXCLUDED.trades,
-           last_seq = greatest(c.last_seq, EXCLUDED.last_seq),
-           updated_at = now()`);
 }

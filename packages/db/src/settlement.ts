@@ -13,8 +13,8 @@
 // than writing money movements the engine never made. Every ending of an order comes from this
 // stream: there is no other path that ends an order.
 import { sql } from "drizzle-orm";
-import { foldCandles } from "./candles";
-import type { Database, Transaction } from "./client";
+import { batchCandles } from "./candles";
+import type { Database } from "./client";
 import { invariant, LedgerError } from "./errors";
 import {
   INT8_MAX,
@@ -34,10 +34,8 @@ import {
   type Bucket,
   retryTransaction,
   type TransferKind,
-  userAccountIds,
 } from "./ledger";
-import { loadMarket, type MarketSpec } from "./markets";
-import { executePrepared } from "./prepared";
+import { type MarketSpec, toSpec } from "./markets";
 import { feeFor, lotsToBaseMinor, quoteMinorFor } from "./units";
 
 export type Side = "buy" | "sell";
@@ -480,170 +478,302 @@ function toChange(o: OrderState): OrderChange {
   };
 }
 
-// The two lookups by id below are planned for each batch, not prepared: a prepared statement's
-// generic plan is made once per connection, and made while a fresh exchange's tables are small
-// it scanned the whole market's trades by trades_market_created (estimated 12 rows) long after
-// there were 100,000 — settlement slowed as the tables grew (2,188 trades/s at 150,000 trades in
-// the ledger bench). Planned with the batch's ids, they look the rows up by primary key.
-async function lockOrders(tx: Transaction, ids: bigint[]): Promise<Map<bigint, OrderState>> {
-  if (ids.length === 0) return new Map();
-  const rows = await tx.execute<{
-    id: bigint;
-    user_id: bigint;
-    market: string;
-    side: Side;
-    type: "limit" | "market";
-    price_ticks: bigint | null;
-    amount: bigint;
-    filled_base_lots: bigint;
-    filled_quote: bigint;
-    fee: bigint;
-    fee_asset: string;
-    hold_asset: string;
-    hold_remaining: bigint;
-    status: OrderStatus;
-    finish_as: FinishAs;
-    reject_reason: string | null;
-  }>(
-    sql`
-    SELECT id, user_id, market, side, type, price_ticks, amount, filled_base_lots, filled_quote,
-           fee, fee_asset, hold_asset, hold_remaining, status, finish_as, reject_reason
-      FROM orders WHERE id = ANY(${sql.param(ids)}::bigint[])
-     ORDER BY id
-       FOR UPDATE`,
-  );
-  return new Map(
-    rows.rows.map((r) => [
-      r.id,
-      {
-        id: r.id,
-        userId: r.user_id,
-        market: r.market,
-        side: r.side,
-        type: r.type,
-        priceTicks: r.price_ticks,
-        amount: r.amount,
-        filledBaseLots: r.filled_base_lots,
-        filledQuote: r.filled_quote,
-        fee: r.fee,
-        feeAsset: r.fee_asset,
-        holdAsset: r.hold_asset,
-        holdRemaining: r.hold_remaining,
-        status: r.status,
-        finishAs: r.finish_as,
-        rejectReason: r.reject_reason,
-        released: 0n,
-        changed: false,
-      },
-    ]),
-  );
-}
+// ---------------------------------------------------------------------------------------------
+// The batch's I/O: one read, one write. Both are planned for each batch, never prepared: a batch
+// goes from one event to thousands, and a generic plan made for ten rows (or made while the
+// tables were small) reads a hundred thousand badly — settlement once slowed as trades
+// accumulated because of exactly that.
 
-/** A user balance's net change in a batch, on its account. */
-type AccountDelta = Delta & { accountId: bigint };
+/** What a batch reads before it is planned: one statement, one consistent snapshot. */
+type BatchState = {
+  sequence: { lastSeq: bigint; lastEpoch: bigint; lastOffset: bigint | null } | null;
+  market: MarketSpec | null;
+  orders: Map<bigint, OrderState>;
+  known: Map<bigint, KnownTrade>;
+  /** Account ids of the batch's users in the market's two assets, by accountKey. */
+  accounts: Map<string, bigint>;
+};
 
-/**
- * Applies events (already sequenced by the caller) inside `tx`: writes the transfers, entries,
- * trades, order changes and candles, and returns what changed with the balance changes still to
- * apply — the caller applies them last (applyBalanceDeltas), so the batch holds balance row
- * locks only for its final statement and the commit, not while it writes the rest.
- */
-async function applyEvents(
-  tx: Transaction,
-  market: MarketSpec,
+type OrderJson = {
+  id: string;
+  user_id: string;
+  market: string;
+  side: Side;
+  type: "limit" | "market";
+  price_ticks: string | null;
+  amount: string;
+  filled_base_lots: string;
+  filled_quote: string;
+  fee: string;
+  fee_asset: string;
+  hold_asset: string;
+  hold_remaining: string;
+  status: OrderStatus;
+  finish_as: FinishAs;
+  reject_reason: string | null;
+};
+
+const big = (value: string) => BigInt(value);
+
+async function readBatch(
+  db: Database,
+  market: string,
   events: readonly SettlementEvent[],
-): Promise<{ changes: Omit<SettlementChanges, "balances">; deltas: AccountDelta[] }> {
+): Promise<BatchState> {
   const orderIds = new Set<bigint>();
+  const tradeIds: bigint[] = [];
   for (const event of events) {
     if (event.kind === "trade") {
       orderIds.add(event.makerOrderId);
       orderIds.add(event.takerOrderId);
+      tradeIds.push(event.tradeId);
     } else if (event.kind !== "noop") {
       orderIds.add(event.orderId);
     }
   }
-  const orders = await lockOrders(
-    tx,
-    [...orderIds].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)),
+  const ids = sql.param([...orderIds]);
+  // int8 travels as text inside JSON: never through a float.
+  const found = await db.execute<{
+    sequence: { last_seq: string; last_epoch: string; last_offset: string | null } | null;
+    market: Record<string, string | number> | null;
+    orders: OrderJson[];
+    known: [string, string, string, string, string][];
+    accounts: [string, string, string][];
+  }>(sql`
+    SELECT
+      (SELECT json_build_object('last_seq', last_seq::text, 'last_epoch', last_epoch::text,
+                                'last_offset', last_offset::text)
+         FROM market_sequences WHERE market = ${market}) AS sequence,
+      (SELECT json_build_object(
+                'symbol', m.symbol, 'base', m.base, 'quote', m.quote,
+                'base_decimals', b.decimals, 'quote_decimals', q.decimals,
+                'price_precision', m.price_precision, 'amount_precision', m.amount_precision,
+                'status', m.status, 'min_base_lots', m.min_base_lots::text,
+                'min_quote_amount', m.min_quote_amount::text,
+                'maker_fee_ppm', m.maker_fee_ppm, 'taker_fee_ppm', m.taker_fee_ppm)
+         FROM markets m JOIN assets b ON b.symbol = m.base JOIN assets q ON q.symbol = m.quote
+        WHERE m.symbol = ${market}) AS market,
+      (SELECT coalesce(json_agg(json_build_object(
+                'id', id::text, 'user_id', user_id::text, 'market', market, 'side', side,
+                'type', type, 'price_ticks', price_ticks::text, 'amount', amount::text,
+                'filled_base_lots', filled_base_lots::text, 'filled_quote', filled_quote::text,
+                'fee', fee::text, 'fee_asset', fee_asset, 'hold_asset', hold_asset,
+                'hold_remaining', hold_remaining::text, 'status', status,
+                'finish_as', finish_as, 'reject_reason', reject_reason)), '[]'::json)
+         FROM orders WHERE id = ANY(${ids}::bigint[])) AS orders,
+      (SELECT coalesce(json_agg(json_build_array(id::text, maker_order_id::text,
+                                                  taker_order_id::text, price_ticks::text,
+                                                  qty_lots::text)), '[]'::json)
+         FROM trades
+        WHERE market = ${market} AND id = ANY(${sql.param(tradeIds)}::bigint[])) AS known,
+      (SELECT coalesce(json_agg(json_build_array(b.account_id::text, b.user_id::text, b.asset)),
+                       '[]'::json)
+         FROM balances b
+        WHERE b.user_id IN (SELECT user_id FROM orders WHERE id = ANY(${ids}::bigint[]))
+          AND b.asset IN (SELECT base FROM markets WHERE symbol = ${market}
+                          UNION ALL SELECT quote FROM markets WHERE symbol = ${market})) AS accounts`);
+  const row = found.rows[0];
+  invariant(row, "the settlement read returned no row");
+  const m = row.market;
+  return {
+    sequence: row.sequence && {
+      lastSeq: big(row.sequence.last_seq),
+      lastEpoch: big(row.sequence.last_epoch),
+      lastOffset: row.sequence.last_offset === null ? null : big(row.sequence.last_offset),
+    },
+    market:
+      m === null
+        ? null
+        : toSpec({
+            symbol: String(m.symbol),
+            base: String(m.base),
+            quote: String(m.quote),
+            base_decimals: Number(m.base_decimals),
+            quote_decimals: Number(m.quote_decimals),
+            price_precision: Number(m.price_precision),
+            amount_precision: Number(m.amount_precision),
+            status: m.status === "halted" ? "halted" : "trading",
+            min_base_lots: big(String(m.min_base_lots)),
+            min_quote_amount: big(String(m.min_quote_amount)),
+            maker_fee_ppm: Number(m.maker_fee_ppm),
+            taker_fee_ppm: Number(m.taker_fee_ppm),
+          }),
+    orders: new Map(
+      row.orders.map((o) => [
+        big(o.id),
+        {
+          id: big(o.id),
+          userId: big(o.user_id),
+          market: o.market,
+          side: o.side,
+          type: o.type,
+          priceTicks: o.price_ticks === null ? null : big(o.price_ticks),
+          amount: big(o.amount),
+          filledBaseLots: big(o.filled_base_lots),
+          filledQuote: big(o.filled_quote),
+          fee: big(o.fee),
+          feeAsset: o.fee_asset,
+          holdAsset: o.hold_asset,
+          holdRemaining: big(o.hold_remaining),
+          status: o.status,
+          finishAs: o.finish_as,
+          rejectReason: o.reject_reason,
+          released: 0n,
+          changed: false,
+        },
+      ]),
+    ),
+    known: new Map(
+      row.known.map(([id, maker, taker, price, qty]) => [
+        big(id),
+        {
+          makerOrderId: big(maker),
+          takerOrderId: big(taker),
+          priceTicks: big(price),
+          qtyLots: big(qty),
+        },
+      ]),
+    ),
+    accounts: new Map(
+      row.accounts.map(([accountId, userId, asset]) => [
+        accountKey(big(userId), asset),
+        big(accountId),
+      ]),
+    ),
+  };
+}
+
+/** A user balance's net change in a batch; `accountId` null for an account the batch opens. */
+type AccountDelta = Delta & { accountId: bigint | null };
+
+/** The sequence advance a batch writes, and the offsets and epochs recorded with it. */
+type SequenceAdvance = {
+  /** The last applied sequence the batch was planned on: the write's guard. */
+  expectedSeq: bigint;
+  firstSeq: bigint;
+  lastSeq: bigint;
+  epoch: bigint;
+  batchEpoch: bigint | null;
+  /** The offset the sequence row keeps, and the one recorded with this batch. */
+  offset: bigint | null;
+  batchOffset: bigint | null;
+};
+
+/** Why a guarded write wrote nothing. */
+type Moved = { moved: "sequence" | "accounts" | "balances" };
+
+const GUARD_FAILED = "SX001";
+
+/**
+ * Writes a planned batch in one statement (no explicit transaction: a statement is atomic), in
+ * this order of effect: the sequence advance, guarded by the sequence the batch was planned on
+ * (a concurrent writer of the market makes it match nothing); the accounts the batch opens; the
+ * transfers, their entries, the trades, the order changes, the candles and the batch's
+ * append-only record; last the balances, each moved by its net change on its row's latest
+ * version, locked in account order as every ledger writer locks them, and re-checked there
+ * (never negative, never past int8). Any guard that fails raises (spotx_settlement_check), so
+ * the statement writes nothing; the caller reads the world again and re-plans.
+ */
+async function writeBatch(
+  db: Database,
+  market: MarketSpec,
+  plan: SettlementPlan,
+  changed: readonly OrderState[],
+  deltas: readonly AccountDelta[],
+  sequence: SequenceAdvance,
+): Promise<{ balances: Balance[] } | Moved> {
+  const accountOf = (owner: Owner, asset: string) =>
+    "userId" in owner ? { userId: owner.userId, asset } : null;
+  const entryRefs: string[] = [];
+  const entryIdx: number[] = [];
+  const entryUsers: (bigint | null)[] = [];
+  const entryAssets: string[] = [];
+  const entryBuckets: Bucket[] = [];
+  const entryAmounts: bigint[] = [];
+  for (const transfer of plan.transfers) {
+    transfer.entries.forEach((entry, idx) => {
+      entryRefs.push(transfer.ref);
+      entryIdx.push(idx);
+      entryUsers.push(accountOf(entry.owner, entry.asset)?.userId ?? null);
+      entryAssets.push(entry.asset);
+      entryBuckets.push(entry.bucket);
+      entryAmounts.push(entry.amount);
+    });
+  }
+  const trades = plan.trades;
+  const o = changed;
+  const opened = deltas.filter((d) => d.accountId === null);
+  const held = deltas.filter((d) => d.accountId !== null);
+  const candles = batchCandles(
+    trades.map((t) => ({
+      seq: t.seq,
+      priceTicks: t.priceTicks,
+      baseAmount: t.baseAmount,
+      quoteAmount: t.quoteAmount,
+      time: t.time,
+    })),
   );
-  const plan = new SettlementPlan(market, orders, await knownTrades(tx, market.symbol, events));
-  for (const event of events) plan.apply(event);
-
-  const changedOrders = [...orders.values()].filter((o) => o.changed);
-  const deltas: AccountDelta[] = [];
-
-  if (plan.deltas.size > 0) {
-    // Account ids only (created for a user receiving an asset for the first time): the balance
-    // rows themselves are not read here, and not locked until the batch's last statement.
-    const accounts = await userAccountIds(tx, [...plan.deltas.values()]);
-    for (const delta of plan.deltas.values()) {
-      const accountId = accounts.get(accountKey(delta.userId, delta.asset));
-      invariant(accountId !== undefined, "account of a balance change missing");
-      for (const amount of [delta.available, delta.locked]) {
-        if (amount > INT8_MAX || amount < -INT8_MAX) {
-          throw new LedgerError(
-            "SETTLEMENT_REJECTED",
-            `${market.symbol}: user ${delta.userId}'s ${delta.asset} balance would exceed the largest amount a balance holds`,
-          );
-        }
-      }
-      deltas.push({ ...delta, accountId });
-    }
-    deltas.sort((a, b) => (a.accountId < b.accountId ? -1 : a.accountId > b.accountId ? 1 : 0));
-
-    // A fee account (one per asset, made with the asset) is found by the statement below.
-    const accountOf = (owner: Owner, asset: string): bigint | null => {
-      if (!("userId" in owner)) return null;
-      const id = accounts.get(accountKey(owner.userId, asset));
-      invariant(id !== undefined, () => `no account for user ${owner.userId} in ${asset}`);
-      return id;
-    };
-
-    const entryRefs: string[] = [];
-    const entryIdx: number[] = [];
-    const entryAccounts: (bigint | null)[] = [];
-    const entryAssets: string[] = [];
-    const entryBuckets: Bucket[] = [];
-    const entryAmounts: bigint[] = [];
-    for (const transfer of plan.transfers) {
-      transfer.entries.forEach((entry, idx) => {
-        entryRefs.push(transfer.ref);
-        entryIdx.push(idx);
-        entryAccounts.push(accountOf(entry.owner, entry.asset));
-        entryAssets.push(entry.asset);
-        entryBuckets.push(entry.bucket);
-        entryAmounts.push(entry.amount);
-      });
-    }
-    const trades = plan.trades;
-    const o = changedOrders;
-    // Planned for each batch (not prepared): its size goes from one event to thousands, and a
-    // plan made for ten rows joins a thousand badly.
-    const written = await tx.execute<{
-      transfers: bigint;
-      entries: bigint;
-      trades: bigint;
-      orders: bigint;
+  const go = sql`EXISTS (SELECT 1 FROM s)`;
+  try {
+    const result = await db.execute<{
+      balances: [string, string, string, string, string][] | null;
     }>(
       sql`
-      WITH f AS MATERIALIZED (
+      WITH s AS (
+        UPDATE market_sequences
+           SET last_seq = ${sequence.lastSeq}, last_epoch = ${sequence.epoch},
+               last_offset = ${sequence.offset}::bigint, updated_at = now()
+         WHERE market = ${market.symbol} AND last_seq = ${sequence.expectedSeq}
+        RETURNING market
+      ), batch AS (
+        INSERT INTO settlement_batches (market, first_seq, last_seq, epoch, events_offset)
+        SELECT market, ${sequence.firstSeq}, ${sequence.lastSeq}, ${sequence.batchEpoch}::bigint,
+               ${sequence.batchOffset}::bigint
+          FROM s
+        RETURNING 1
+      ), na AS (
+        INSERT INTO accounts (kind, user_id, asset)
+        SELECT 'user', x.user_id, x.asset
+          FROM unnest(${sql.param(opened.map((d) => d.userId))}::bigint[],
+                      ${sql.param(opened.map((d) => d.asset))}::text[]) AS x(user_id, asset)
+         WHERE ${go}
+        ON CONFLICT ON CONSTRAINT accounts_identity DO NOTHING
+        RETURNING id, user_id, asset
+      ), nb AS (
+        INSERT INTO balances (account_id, user_id, asset, available, locked, update_id)
+        SELECT na.id, na.user_id, na.asset, x.available, x.locked, 1
+          FROM na
+          JOIN unnest(${sql.param(opened.map((d) => d.userId))}::bigint[],
+                      ${sql.param(opened.map((d) => d.asset))}::text[],
+                      ${sql.param(opened.map((d) => d.available))}::bigint[],
+                      ${sql.param(opened.map((d) => d.locked))}::bigint[])
+               AS x(user_id, asset, available, locked)
+            ON x.user_id = na.user_id AND x.asset = na.asset
+        RETURNING user_id, asset, available, locked, update_id
+      ), known AS (
+        SELECT account_id AS id, user_id, asset FROM balances
+         WHERE account_id = ANY(${sql.param(held.map((d) => d.accountId))}::bigint[])
+        UNION ALL SELECT id, user_id, asset FROM na
+      ), f AS MATERIALIZED (
         SELECT id, asset FROM accounts
          WHERE kind = 'fees' AND user_id IS NULL AND asset IN (${market.base}, ${market.quote})
       ), t AS (
         INSERT INTO transfers (kind, ref)
         SELECT * FROM unnest(${sql.param(plan.transfers.map((t) => t.kind))}::transfer_kind[],
                              ${sql.param(plan.transfers.map((t) => t.ref))}::text[])
+         WHERE ${go}
         RETURNING id, ref
       ), e AS (
         INSERT INTO ledger_entries (transfer_id, idx, account_id, asset, bucket, amount)
-        SELECT t.id, x.idx, coalesce(x.account_id, f.id), x.asset, x.bucket, x.amount
+        SELECT t.id, x.idx, coalesce(k.id, f.id), x.asset, x.bucket, x.amount
           FROM unnest(${sql.param(entryRefs)}::text[], ${sql.param(entryIdx)}::smallint[],
-                      ${sql.param(entryAccounts)}::bigint[], ${sql.param(entryAssets)}::text[],
+                      ${sql.param(entryUsers)}::bigint[], ${sql.param(entryAssets)}::text[],
                       ${sql.param(entryBuckets)}::ledger_bucket[], ${sql.param(entryAmounts)}::bigint[])
-               AS x(ref, idx, account_id, asset, bucket, amount)
+               AS x(ref, idx, user_id, asset, bucket, amount)
           JOIN t ON t.ref = x.ref
-          LEFT JOIN f ON x.account_id IS NULL AND f.asset = x.asset
-        RETURNING 1
+          LEFT JOIN known k ON x.user_id IS NOT NULL AND k.user_id = x.user_id AND k.asset = x.asset
+          LEFT JOIN f ON x.user_id IS NULL AND f.asset = x.asset
+        RETURNING account_id
       ), tr AS (
         INSERT INTO trades (market, id, seq, maker_order_id, taker_order_id, maker_user_id,
                             taker_user_id, taker_side, price_ticks, qty_lots, quote_amount,
@@ -670,189 +800,165 @@ async function applyEvents(
           JOIN t ON t.ref = x.ref
         RETURNING 1
       ), ou AS (
-        ${orderUpdate(o)}
+        UPDATE orders o
+           SET filled_base_lots = x.filled_base_lots, filled_quote = x.filled_quote, fee = x.fee,
+               hold_remaining = x.hold_remaining, status = x.status, finish_as = x.finish_as,
+               reject_reason = x.reject_reason, updated_at = now()
+          FROM unnest(${sql.param(o.map((r) => r.id))}::bigint[],
+                      ${sql.param(o.map((r) => r.filledBaseLots))}::bigint[],
+                      ${sql.param(o.map((r) => r.filledQuote))}::bigint[],
+                      ${sql.param(o.map((r) => r.fee))}::bigint[],
+                      ${sql.param(o.map((r) => r.holdRemaining))}::bigint[],
+                      ${sql.param(o.map((r) => r.status))}::order_status[],
+                      ${sql.param(o.map((r) => r.finishAs))}::order_finish_as[],
+                      ${sql.param(o.map((r) => r.rejectReason))}::text[])
+               AS x(id, filled_base_lots, filled_quote, fee, hold_remaining, status, finish_as,
+                    reject_reason)
+         WHERE o.id = x.id AND ${go}
         RETURNING 1
+      ), c AS (
+        INSERT INTO candles AS c (market, interval, start_time, open, high, low, close,
+                                  base_amount, quote_amount, trades, last_seq, updated_at)
+        SELECT ${market.symbol}, x.interval, x.start_time, x.open, x.high, x.low, x.close,
+               x.base_amount, x.quote_amount, x.trades, x.last_seq, now()
+          FROM unnest(${sql.param(candles.map((x) => x.interval))}::text[],
+                      ${sql.param(candles.map((x) => x.start.toISOString()))}::timestamptz[],
+                      ${sql.param(candles.map((x) => x.open))}::bigint[],
+                      ${sql.param(candles.map((x) => x.high))}::bigint[],
+                      ${sql.param(candles.map((x) => x.low))}::bigint[],
+                      ${sql.param(candles.map((x) => x.close))}::bigint[],
+                      ${sql.param(candles.map((x) => x.base))}::bigint[],
+                      ${sql.param(candles.map((x) => x.quote))}::bigint[],
+                      ${sql.param(candles.map((x) => x.trades))}::int[],
+                      ${sql.param(candles.map((x) => x.lastSeq))}::bigint[])
+               AS x(interval, start_time, open, high, low, close, base_amount, quote_amount,
+                    trades, last_seq)
+         WHERE ${go}
+        ON CONFLICT (market, interval, start_time) DO UPDATE
+           SET high = greatest(c.high, EXCLUDED.high),
+               low = least(c.low, EXCLUDED.low),
+               close = CASE WHEN EXCLUDED.last_seq > c.last_seq THEN EXCLUDED.close ELSE c.close END,
+               base_amount = c.base_amount + EXCLUDED.base_amount,
+               quote_amount = c.quote_amount + EXCLUDED.quote_amount,
+               trades = c.trades + EXCLUDED.trades,
+               last_seq = greatest(c.last_seq, EXCLUDED.last_seq),
+               updated_at = now()
+        RETURNING 1
+      ), d AS (
+        SELECT * FROM unnest(${sql.param(held.map((d) => d.accountId))}::bigint[],
+                             ${sql.param(held.map((d) => d.available))}::bigint[],
+                             ${sql.param(held.map((d) => d.locked))}::bigint[])
+                   AS d(account_id, available, locked)
+         WHERE ${go}
+      ), h AS MATERIALIZED (
+        SELECT b.account_id, d.available, d.locked FROM balances b
+          JOIN d ON d.account_id = b.account_id
+         ORDER BY b.account_id
+           FOR UPDATE OF b
+      ), b AS (
+        UPDATE balances
+           SET available = balances.available + h.available,
+               locked = balances.locked + h.locked,
+               update_id = balances.update_id + 1, updated_at = now()
+          FROM h
+         WHERE balances.account_id = h.account_id
+           AND h.available >= -balances.available
+           AND h.available <= ${INT8_MAX}::int8 - balances.available
+           AND h.locked >= -balances.locked
+           AND h.locked <= ${INT8_MAX}::int8 - balances.locked
+        RETURNING balances.user_id, balances.asset, balances.available, balances.locked,
+                  balances.update_id
       )
-      SELECT (SELECT count(*) FROM t) AS transfers, (SELECT count(*) FROM e) AS entries,
-             (SELECT count(*) FROM tr) AS trades, (SELECT count(*) FROM ou) AS orders`,
+      SELECT spotx_settlement_check((SELECT count(*) FROM s) = 1, 'sequence')
+         AND spotx_settlement_check((SELECT count(*) FROM na) = ${opened.length}, 'accounts')
+         AND spotx_settlement_check((SELECT count(*) FROM b) = ${held.length}, 'balances')
+         AND spotx_settlement_check(
+               (SELECT count(*) FROM batch) = 1
+               AND (SELECT count(*) FROM t) = ${plan.transfers.length}
+               AND (SELECT count(*) FROM e) = ${entryRefs.length}
+               AND (SELECT count(*) FROM e WHERE account_id IS NULL) = 0
+               AND (SELECT count(*) FROM tr) = ${trades.length}
+               AND (SELECT count(*) FROM ou) = ${o.length}
+               AND (SELECT count(*) FROM c) = ${candles.length}, 'written') AS checked,
+             (SELECT json_agg(json_build_array(user_id::text, asset, available::text,
+                                               locked::text, update_id::text))
+                FROM (SELECT * FROM b UNION ALL SELECT * FROM nb) AS moved) AS balances`,
     );
-    const counts = written.rows[0];
-    invariant(
-      counts &&
-        Number(counts.transfers) === plan.transfers.length &&
-        Number(counts.entries) === entryRefs.length &&
-        Number(counts.trades) === trades.length &&
-        Number(counts.orders) === o.length,
-      () =>
-        `settlement wrote ${JSON.stringify(counts, String)}, planned ${plan.transfers.length}/${entryRefs.length}/${trades.length}/${o.length}`,
-    );
-  } else {
-    invariant(plan.transfers.length === 0, "transfers without balance changes");
-    if (changedOrders.length > 0) await tx.execute(orderUpdate(changedOrders));
+    const row = result.rows[0];
+    invariant(row, "the settlement write returned no row");
+    return {
+      balances: (row.balances ?? []).map(([userId, asset, available, locked, updateId]) => ({
+        userId: BigInt(userId),
+        asset,
+        available: BigInt(available),
+        locked: BigInt(locked),
+        updateId: BigInt(updateId),
+      })),
+    };
+  } catch (error) {
+    const guard = guardFailed(error);
+    if (guard === "written") {
+      invariant(false, `settlement wrote other row counts than it planned for ${market.symbol}`);
+    }
+    if (guard !== null) return { moved: guard };
+    throw error;
   }
-
-  await foldCandles(tx, market.symbol, plan.trades);
-
-  return { changes: { orders: changedOrders.map(toChange), trades: plan.trades }, deltas };
 }
 
-/** The statement writing the batch's order changes (fills, holds, endings). */
-function orderUpdate(o: OrderState[]) {
-  return sql`
-    UPDATE orders o
-       SET filled_base_lots = x.filled_base_lots, filled_quote = x.filled_quote, fee = x.fee,
-           hold_remaining = x.hold_remaining, status = x.status, finish_as = x.finish_as,
-           reject_reason = x.reject_reason, updated_at = now()
-      FROM unnest(${sql.param(o.map((r) => r.id))}::bigint[],
-                  ${sql.param(o.map((r) => r.filledBaseLots))}::bigint[],
-                  ${sql.param(o.map((r) => r.filledQuote))}::bigint[],
-                  ${sql.param(o.map((r) => r.fee))}::bigint[],
-                  ${sql.param(o.map((r) => r.holdRemaining))}::bigint[],
-                  ${sql.param(o.map((r) => r.status))}::order_status[],
-                  ${sql.param(o.map((r) => r.finishAs))}::order_finish_as[],
-                  ${sql.param(o.map((r) => r.rejectReason))}::text[])
-           AS x(id, filled_base_lots, filled_quote, fee, hold_remaining, status, finish_as, reject_reason)
-     WHERE o.id = x.id`;
+/** Which guard of the write failed (its DETAIL), or null when the error is another. */
+function guardFailed(error: unknown): Moved["moved"] | "written" | null {
+  const seen = new Set<unknown>();
+  let current: unknown = error;
+  while (current instanceof Object && !seen.has(current)) {
+    seen.add(current);
+    const e = current as { code?: unknown; detail?: unknown; cause?: unknown };
+    if (e.code === GUARD_FAILED) {
+      const what = e.detail;
+      return what === "sequence" || what === "accounts" || what === "balances" || what === "written"
+        ? what
+        : null;
+    }
+    current = e.cause;
+  }
+  return null;
 }
 
 /**
- * The batch's last statement: records the sequence advance (and its append-only batch row) and
- * moves every balance by its net change — an increment on the row's latest version, so a
- * placement that held from the same balance a moment ago is neither waited for beforehand nor
- * overwritten. Rows are locked in account order (as every ledger writer locks them), and the
- * update re-checks the row can take the change: a balance that would pass int8 refuses the
- * batch (SETTLEMENT_REJECTED); one that would go negative is a broken invariant — settlement
- * only takes from `locked` what its own (locked) orders still hold.
+ * Why a balance could not take its change, from the rows as they are now: past int8 is the
+ * batch's fault (SETTLEMENT_REJECTED); below zero is a broken invariant (settlement only takes
+ * from `locked` what its own orders still hold). Undefined when every change fits now (the row
+ * moved between the guard and this look: plan again).
  */
-async function finishBatch(
-  tx: Transaction,
+async function refusedBalance(
+  db: Database,
   market: string,
-  sequence: {
-    firstSeq: bigint;
-    lastSeq: bigint;
-    epoch: bigint;
-    batchEpoch: bigint | null;
-    /** The offset the sequence row keeps, and the one recorded with this batch. */
-    offset: bigint | null;
-    batchOffset: bigint | null;
-  },
   deltas: readonly AccountDelta[],
-): Promise<Balance[]> {
-  const result = await tx.execute<{
-    balances: [string, string, string, string, string][] | null;
-  }>(
-    sql`
-    WITH s AS (
-      UPDATE market_sequences
-         SET last_seq = ${sequence.lastSeq}, last_epoch = ${sequence.epoch},
-             last_offset = ${sequence.offset}::bigint, updated_at = now()
-       WHERE market = ${market}
-      RETURNING market
-    ), batch AS (
-      INSERT INTO settlement_batches (market, first_seq, last_seq, epoch, events_offset)
-      SELECT market, ${sequence.firstSeq}, ${sequence.lastSeq}, ${sequence.batchEpoch}::bigint,
-             ${sequence.batchOffset}::bigint
-        FROM s
-      RETURNING 1
-    ), d AS (
-      SELECT * FROM unnest(${sql.param(deltas.map((d) => d.accountId))}::bigint[],
-                           ${sql.param(deltas.map((d) => d.available))}::bigint[],
-                           ${sql.param(deltas.map((d) => d.locked))}::bigint[])
-                 AS d(account_id, available, locked)
-    ), held AS MATERIALIZED (
-      SELECT b.account_id, d.available, d.locked FROM balances b
-        JOIN d ON d.account_id = b.account_id
-       ORDER BY b.account_id
-         FOR UPDATE OF b
-    ), b AS (
-      UPDATE balances
-         SET available = balances.available + held.available,
-             locked = balances.locked + held.locked,
-             update_id = balances.update_id + 1, updated_at = now()
-        FROM held
-       WHERE balances.account_id = held.account_id
-         AND held.available >= -balances.available
-         AND held.available <= ${INT8_MAX}::int8 - balances.available
-         AND held.locked >= -balances.locked
-         AND held.locked <= ${INT8_MAX}::int8 - balances.locked
-      RETURNING balances.user_id, balances.asset, balances.available, balances.locked,
-                balances.update_id
-    )
-    SELECT (SELECT count(*) FROM batch) AS batches,
-           (SELECT json_agg(json_build_array(user_id::text, asset, available::text, locked::text,
-                                             update_id::text)) FROM b) AS balances`,
-  );
-  const row = result.rows[0];
-  invariant(row, "the settlement's last statement returned no row");
-  const balances: Balance[] = (row.balances ?? []).map(
-    ([userId, asset, available, locked, updateId]) => ({
-      userId: BigInt(userId),
-      asset,
-      available: BigInt(available),
-      locked: BigInt(locked),
-      updateId: BigInt(updateId),
-    }),
-  );
-  if (balances.length < deltas.length) {
-    // Say which change the row could not take (the rows are ours until the rollback).
-    const moved = new Set(balances.map((b) => accountKey(b.userId, b.asset)));
-    const refused = deltas.filter((d) => !moved.has(accountKey(d.userId, d.asset)));
-    const found = await tx.execute<{ account_id: bigint; available: bigint; locked: bigint }>(sql`
-      SELECT account_id, available, locked FROM balances
-       WHERE account_id = ANY(${sql.param(refused.map((d) => d.accountId))}::bigint[])`);
-    const now = new Map(found.rows.map((r) => [r.account_id, r]));
-    for (const delta of refused) {
-      const current = now.get(delta.accountId);
-      invariant(current, () => `balance of user ${delta.userId} in ${delta.asset} is missing`);
-      const available = current.available + delta.available;
-      const locked = current.locked + delta.locked;
-      if (available > INT8_MAX || locked > INT8_MAX) {
-        throw new LedgerError(
-          "SETTLEMENT_REJECTED",
-          `${market}: user ${delta.userId}'s ${delta.asset} balance would exceed the largest amount a balance holds`,
-        );
-      }
-      invariant(
-        false,
-        `settlement would make user ${delta.userId}'s ${delta.asset} negative ` +
-          `(available ${current.available}${delta.available >= 0n ? "+" : ""}${delta.available}, ` +
-          `locked ${current.locked}${delta.locked >= 0n ? "+" : ""}${delta.locked})`,
+): Promise<LedgerError | undefined> {
+  const held = deltas.filter((d) => d.accountId !== null);
+  const found = await db.execute<{ account_id: bigint; available: bigint; locked: bigint }>(sql`
+    SELECT account_id, available, locked FROM balances
+     WHERE account_id = ANY(${sql.param(held.map((d) => d.accountId))}::bigint[])`);
+  const now = new Map(found.rows.map((r) => [r.account_id, r]));
+  for (const delta of held) {
+    const current = delta.accountId === null ? undefined : now.get(delta.accountId);
+    invariant(current, () => `balance of user ${delta.userId} in ${delta.asset} is missing`);
+    const available = current.available + delta.available;
+    const locked = current.locked + delta.locked;
+    if (available > INT8_MAX || locked > INT8_MAX) {
+      return new LedgerError(
+        "SETTLEMENT_REJECTED",
+        `${market}: user ${delta.userId}'s ${delta.asset} balance would exceed the largest amount a balance holds`,
       );
     }
+    invariant(
+      available >= 0n && locked >= 0n,
+      () =>
+        `settlement would make user ${delta.userId}'s ${delta.asset} negative ` +
+        `(available ${current.available}${delta.available >= 0n ? "+" : ""}${delta.available}, ` +
+        `locked ${current.locked}${delta.locked >= 0n ? "+" : ""}${delta.locked})`,
+    );
   }
-  return balances;
-}
-
-/** The batch's trade ids that were settled before, with what identifies each trade. */
-async function knownTrades(
-  tx: Transaction,
-  market: string,
-  events: readonly SettlementEvent[],
-): Promise<Map<bigint, KnownTrade>> {
-  const ids = events.flatMap((e) => (e.kind === "trade" ? [e.tradeId] : []));
-  if (ids.length === 0) return new Map();
-  const found = await tx.execute<{
-    id: bigint;
-    maker_order_id: bigint;
-    taker_order_id: bigint;
-    price_ticks: bigint;
-    qty_lots: bigint;
-  }>(
-    sql`
-    SELECT id, maker_order_id, taker_order_id, price_ticks, qty_lots FROM trades
-     WHERE market = ${market} AND id = ANY(${sql.param(ids)}::bigint[])`,
-  );
-  return new Map(
-    found.rows.map((r) => [
-      r.id,
-      {
-        makerOrderId: r.maker_order_id,
-        takerOrderId: r.taker_order_id,
-        priceTicks: r.price_ticks,
-        qtyLots: r.qty_lots,
-      },
-    ]),
-  );
+  return undefined;
 }
 
 const FINISH_AS = ["filled", "cancelled", "ioc", "poc", "fok", "stp"] as const;
@@ -940,75 +1046,115 @@ export async function applySettlementBatch(
       );
     }
   }
-  return retryTransaction(() =>
-    db.transaction(async (tx): Promise<BatchResult> => {
-      const found = await executePrepared<{
-        last_seq: bigint;
-        last_epoch: bigint;
-        last_offset: bigint | null;
-      }>(
-        tx,
-        sql`SELECT last_seq, last_epoch, last_offset FROM market_sequences WHERE market = ${market} FOR UPDATE`,
+  for (let attempt = 1; ; attempt++) {
+    const outcome = await retryTransaction(() => settleOnce(db, market, parsed, { epoch, offset }));
+    if (!("moved" in outcome)) return outcome;
+    // Another writer advanced the market, an account appeared, or a balance moved between the
+    // read and the write: nothing was written; read again and plan again.
+    if (attempt >= MAX_PLANS) {
+      throw new Error(
+        `settlement of ${market} found the market moving under it ${attempt} times (last: ${outcome.moved})`,
       );
-      const row = found.rows[0];
-      if (row === undefined) {
-        throw new LedgerError("INVALID_CURRENCY_PAIR", `unknown market ${market}`);
+    }
+  }
+}
+
+/** How often one batch is read and planned again before the caller is told. */
+const MAX_PLANS = 20;
+
+/** One read, one plan, one guarded write; `moved` when the write found the world changed. */
+async function settleOnce(
+  db: Database,
+  market: string,
+  parsed: readonly SettlementEvent[],
+  options: { epoch: bigint | undefined; offset: bigint | undefined },
+): Promise<BatchResult | Moved> {
+  const { epoch, offset } = options;
+  const state = await readBatch(db, market, parsed);
+  const row = state.sequence;
+  if (row === null || state.market === null) {
+    throw new LedgerError("INVALID_CURRENCY_PAIR", `unknown market ${market}`);
+  }
+  const lastSeq = row.lastSeq;
+  if (epoch !== undefined && epoch < row.lastEpoch) {
+    return { ok: false, error: "STALE_EPOCH", lastEpoch: row.lastEpoch, gotEpoch: epoch };
+  }
+  const nextEpoch = epoch !== undefined && epoch > row.lastEpoch ? epoch : row.lastEpoch;
+  const fresh = parsed.filter((e) => e.seq > lastSeq);
+  const empty = { orders: [], balances: [], trades: [] };
+  if (fresh.length === 0) {
+    // All replays: nothing to apply, but a newer owner or a later offset is still recorded.
+    const nextOffset =
+      offset !== undefined && (row.lastOffset === null || offset > row.lastOffset)
+        ? offset
+        : row.lastOffset;
+    if (nextEpoch !== row.lastEpoch || nextOffset !== row.lastOffset) {
+      const updated = await db.execute(sql`
+        UPDATE market_sequences SET last_epoch = ${nextEpoch}, last_offset = ${nextOffset},
+                                    updated_at = now()
+         WHERE market = ${market} AND last_seq = ${lastSeq} AND last_epoch <= ${nextEpoch}`);
+      if (updated.rowCount === 0) return { moved: "sequence" };
+    }
+    return { ok: true, applied: 0, skipped: parsed.length, lastSeq, changes: empty };
+  }
+  for (const [i, event] of fresh.entries()) {
+    const expectedSeq = lastSeq + 1n + BigInt(i);
+    if (event.seq !== expectedSeq) {
+      return { ok: false, error: "SEQUENCE_GAP", lastSeq, expectedSeq, gotSeq: event.seq };
+    }
+  }
+  const spec = state.market;
+  const plan = new SettlementPlan(spec, state.orders, state.known);
+  for (const event of fresh) plan.apply(event);
+  const changed = [...state.orders.values()].filter((o) => o.changed);
+  const deltas: AccountDelta[] = [];
+  for (const delta of plan.deltas.values()) {
+    for (const amount of [delta.available, delta.locked]) {
+      if (amount > INT8_MAX || amount < -INT8_MAX) {
+        throw new LedgerError(
+          "SETTLEMENT_REJECTED",
+          `${market}: user ${delta.userId}'s ${delta.asset} balance would exceed the largest amount a balance holds`,
+        );
       }
-      const lastSeq = row.last_seq;
-      if (epoch !== undefined && epoch < row.last_epoch) {
-        return { ok: false, error: "STALE_EPOCH", lastEpoch: row.last_epoch, gotEpoch: epoch };
-      }
-      const nextEpoch = epoch !== undefined && epoch > row.last_epoch ? epoch : row.last_epoch;
-      const fresh = parsed.filter((e) => e.seq > lastSeq);
-      const empty = { orders: [], balances: [], trades: [] };
-      if (fresh.length === 0) {
-        // All replays: nothing to apply, but a newer owner or a later offset is still recorded.
-        const nextOffset =
-          offset !== undefined && (row.last_offset === null || offset > row.last_offset)
-            ? offset
-            : row.last_offset;
-        if (nextEpoch !== row.last_epoch || nextOffset !== row.last_offset) {
-          await tx.execute(sql`
-            UPDATE market_sequences SET last_epoch = ${nextEpoch}, last_offset = ${nextOffset},
-                                        updated_at = now()
-             WHERE market = ${market}`);
-        }
-        return { ok: true, applied: 0, skipped: parsed.length, lastSeq, changes: empty };
-      }
-      for (const [i, event] of fresh.entries()) {
-        const expectedSeq = lastSeq + 1n + BigInt(i);
-        if (event.seq !== expectedSeq) {
-          return { ok: false, error: "SEQUENCE_GAP", lastSeq, expectedSeq, gotSeq: event.seq };
-        }
-      }
-      const spec = await loadMarket(tx, market);
-      const { changes, deltas } = await applyEvents(tx, spec, fresh);
-      const newLast = lastSeq + BigInt(fresh.length);
-      // The sequence advance and its append-only record (which reconciliation checks against
-      // each other: an edited sequence row would silently skip or replay events), then the
-      // balances — in the batch's last statement.
-      const balances = await finishBatch(
-        tx,
-        market,
-        {
-          firstSeq: lastSeq + 1n,
-          lastSeq: newLast,
-          epoch: nextEpoch,
-          batchEpoch: epoch ?? null,
-          offset: offset ?? row.last_offset,
-          batchOffset: offset ?? null,
-        },
-        deltas,
-      );
-      return {
-        ok: true,
-        applied: fresh.length,
-        skipped: parsed.length - fresh.length,
-        lastSeq: newLast,
-        changes: { ...changes, balances },
-      };
-    }),
-  );
+    }
+    const accountId = state.accounts.get(accountKey(delta.userId, delta.asset)) ?? null;
+    // An account the batch opens can only receive: a user with nothing in an asset holds none.
+    invariant(
+      accountId !== null || (delta.available >= 0n && delta.locked >= 0n),
+      () => `user ${delta.userId} would go negative in ${delta.asset}, where they have no account`,
+    );
+    deltas.push({ ...delta, accountId });
+  }
+  deltas.sort((a, b) => (accountOrder(a) < accountOrder(b) ? -1 : 1));
+  const newLast = lastSeq + BigInt(fresh.length);
+  const written = await writeBatch(db, spec, plan, changed, deltas, {
+    expectedSeq: lastSeq,
+    firstSeq: lastSeq + 1n,
+    lastSeq: newLast,
+    epoch: nextEpoch,
+    batchEpoch: epoch ?? null,
+    offset: offset ?? row.lastOffset,
+    batchOffset: offset ?? null,
+  });
+  if ("moved" in written) {
+    if (written.moved === "balances") {
+      const refused = await refusedBalance(db, market, deltas);
+      if (refused) throw refused;
+    }
+    return written;
+  }
+  return {
+    ok: true,
+    applied: fresh.length,
+    skipped: parsed.length - fresh.length,
+    lastSeq: newLast,
+    changes: { orders: changed.map(toChange), trades: plan.trades, balances: written.balances },
+  };
+}
+
+/** Balance rows are written in account order; accounts a batch opens come last. */
+function accountOrder(delta: AccountDelta): bigint {
+  return delta.accountId ?? INT8_MAX;
 }
 
 /** Settles one trade: a batch of one (see applySettlementBatch). */

@@ -1,7 +1,9 @@
 // Where the machine's CPU went during a phase, per process group: this benchmark process
-// (the placement service and the load), the socket clients, the worker, the web server, and
-// the four servers (PostgreSQL counted with all its backends). On a 2-core machine that is
-// the first answer to "where does the time go". Linux /proc only; elsewhere it reports nothing.
+// (the placement service and the load), the load generators, the socket clients, the worker,
+// the web server, and the four servers (PostgreSQL counted with all its backends). On a
+// 2-core machine that is the first answer to "where does the time go"; divided by the phase's
+// order operations it is the cost of one (cpuPerOperation). Linux /proc only; elsewhere it
+// reports nothing.
 import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import { ourPid } from "@spotx/stack/process";
@@ -50,22 +52,74 @@ function machine(): { busy: number; total: number } {
   }
 }
 
-/** A server of the stack and every process it forked (PostgreSQL's backends). */
-export function stackServer(name: string): CpuGroup {
+/** A process and its children (PostgreSQL's backends, anything an app forked). */
+export function withChildren(root: number): number[] {
+  const pids = [root];
+  for (const entry of fs.readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = pidStat(Number(entry));
+    if (stat?.ppid === root) pids.push(Number(entry));
+  }
+  return pids;
+}
+
+/**
+ * A server of the stack and every process it forked. Found by the stack's pid file; when the
+ * stack was started from another checkout (or is external), by the process listening on its
+ * port on this machine — found once, kept while it lives.
+ */
+export function stackServer(name: string, port: number | undefined): CpuGroup {
+  let found: number | undefined;
   return {
     name,
     pids: () => {
-      const root = ourPid(name);
-      if (root === undefined) return [];
-      const pids = [root];
-      for (const entry of fs.readdirSync("/proc")) {
-        if (!/^\d+$/.test(entry)) continue;
-        const stat = pidStat(Number(entry));
-        if (stat?.ppid === root) pids.push(Number(entry));
+      let root = ourPid(name);
+      if (root === undefined && port !== undefined) {
+        if (found === undefined || pidStat(found) === null) found = listeningPid(port);
+        root = found;
       }
-      return pids;
+      return root === undefined ? [] : withChildren(root);
     },
   };
+}
+
+/** The process listening on a TCP port of this machine (from /proc/net/tcp{,6}), if any. */
+export function listeningPid(port: number): number | undefined {
+  const inodes = new Set<string>();
+  const hexPort = port.toString(16).toUpperCase().padStart(4, "0");
+  for (const table of ["/proc/net/tcp", "/proc/net/tcp6"]) {
+    let text = "";
+    try {
+      text = fs.readFileSync(table, "utf8");
+    } catch {
+      continue;
+    }
+    for (const line of text.split("\n").slice(1)) {
+      const f = line.trim().split(/\s+/);
+      // local_address is HEXADDR:HEXPORT, st 0A is LISTEN, the inode is field 10.
+      if (f[3] === "0A" && f[1]?.endsWith(`:${hexPort}`) && f[9]) inodes.add(f[9]);
+    }
+  }
+  if (inodes.size === 0) return undefined;
+  for (const entry of fs.readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    let fds: string[];
+    try {
+      fds = fs.readdirSync(`/proc/${entry}/fd`);
+    } catch {
+      continue;
+    }
+    for (const fd of fds) {
+      try {
+        const link = fs.readlinkSync(`/proc/${entry}/fd/${fd}`);
+        const inode = /^socket:\[(\d+)\]$/.exec(link)?.[1];
+        if (inode && inodes.has(inode)) return Number(entry);
+      } catch {
+        // gone, or not ours to read
+      }
+    }
+  }
+  return undefined;
 }
 
 export class CpuMeter {
@@ -89,6 +143,7 @@ export class CpuMeter {
   between(a: CpuSample, b: CpuSample): CpuReport {
     const seconds = Math.max(0.001, (b.at - a.at) / 1_000);
     const groups: Record<string, number> = {};
+    const cpuSeconds: Record<string, number> = {};
     let ours = 0;
     for (const group of this.groups) {
       // A pid born during the interval counts whole; one that died in it loses its last slice.
@@ -99,18 +154,55 @@ export class CpuMeter {
       }
       const cores = ticks / TICKS_PER_SECOND / seconds;
       groups[group.name] = round(cores, 2);
+      cpuSeconds[group.name] = round(ticks / TICKS_PER_SECOND, 3);
       ours += cores;
     }
     const totalTicks = b.machineTotal - a.machineTotal;
     const cores = totalTicks > 0 ? ((b.machineBusy - a.machineBusy) / totalTicks) * cpuCount() : 0;
     return {
       seconds: round(seconds, 1),
+      interval_s: round(seconds, 3),
+      cpu_seconds: cpuSeconds,
       machine_busy_cores: round(cores, 2),
       cores_available: cpuCount(),
       by_process: groups,
+      unmeasured: this.groups
+        .map((g) => g.name)
+        .filter((name) => (a.groups.get(name)?.size ?? 0) + (b.groups.get(name)?.size ?? 0) === 0),
       other_cores: round(Math.max(0, cores - ours), 2),
     };
   }
+}
+
+/** The processes that are the exchange; the rest (bench, generators, socket clients) are load. */
+export const EXCHANGE_PROCESSES = ["worker", "web", "postgres", "kafka", "redis", "etcd"] as const;
+
+export type CpuPerOperation = {
+  /** Order operations (placements and cancels, every command answered) over the interval. */
+  operations: number;
+  /** CPU µs each process used per order operation. */
+  us_per_op: Record<string, number>;
+  /** The exchange's processes together (EXCHANGE_PROCESSES). */
+  exchange_us_per_op: number;
+  /** Cores the exchange's processes kept busy. */
+  exchange_cores: number;
+  /** Processes whose CPU could not be read (not on this machine): not in the sum. */
+  unmeasured: string[];
+};
+
+/** A phase's CPU divided by its order operations. */
+export function cpuPerOperation(cpu: CpuReport, operations: number): CpuPerOperation {
+  const perOp = (seconds: number) => (operations > 0 ? round((seconds * 1e6) / operations, 1) : 0);
+  const us: Record<string, number> = {};
+  for (const [name, seconds] of Object.entries(cpu.cpu_seconds)) us[name] = perOp(seconds);
+  const exchangeSeconds = EXCHANGE_PROCESSES.reduce((sum, p) => sum + (cpu.cpu_seconds[p] ?? 0), 0);
+  return {
+    operations,
+    us_per_op: us,
+    exchange_us_per_op: perOp(exchangeSeconds),
+    exchange_cores: round(exchangeSeconds / Math.max(0.001, cpu.interval_s), 2),
+    unmeasured: cpu.unmeasured,
+  };
 }
 
 export type CpuReport = {
@@ -118,6 +210,11 @@ export type CpuReport = {
   machine_busy_cores: number;
   cores_available: number;
   by_process: Record<string, number>;
+  /** The interval exactly, and the CPU seconds each group used in it (what per-op figures use). */
+  interval_s: number;
+  cpu_seconds: Record<string, number>;
+  /** Groups with no process found (e.g. a server on another machine): reported as 0. */
+  unmeasured: string[];
   /** Busy time of processes outside this run (other work on the machine, the kernel). */
   other_cores: number;
 };

@@ -19,9 +19,9 @@ import { createRedis } from "@spotx/platform/redis";
 import { type Topology, topology } from "@spotx/platform/topology";
 import { stackEnv, up } from "@spotx/stack/stack";
 
-export const repoRoot = path.resolve(import.meta.dirname, "../../..");
-export const outDir = path.join(repoRoot, "bench-results");
-export const runDir = path.join(outDir, "e2e");
+import { outDir, repoRoot, runDir } from "./paths";
+
+export { outDir, repoRoot, runDir };
 
 /** Tools we run must not phone home (the same settings as `npm start`). */
 const quietTools = {
@@ -50,6 +50,10 @@ export type BenchExchange = {
   etcd: Etcd3;
   trading: TradingService;
   redisUrl: string;
+  /** The ports the stack's servers listen on (for finding their processes' CPU). */
+  serverPorts: Record<"postgres" | "redis" | "etcd" | "kafka", number | undefined>;
+  /** The exchange's SPOTX_SECRET_KEY: API key secrets are sealed with a key derived from it. */
+  serverKey: Buffer;
   worker: AppProcess;
   web: AppProcess;
   /** Kafka topics made by the benchmark itself, deleted with the namespace's. */
@@ -138,19 +142,21 @@ export async function startExchange(options: { profileDir?: string }): Promise<B
     const trading = new TradingService({ db: test.db, names, halts: config });
 
     fs.mkdirSync(runDir, { recursive: true });
+    const serverKey = randomBytes(32);
     const env: NodeJS.ProcessEnv = {
       ...process.env,
       ...quietTools,
       ...servers,
       DATABASE_URL: test.url,
       SPOTX_NAMESPACE: namespace,
-      SPOTX_SECRET_KEY: randomBytes(32).toString("hex"),
+      SPOTX_SECRET_KEY: serverKey.toString("hex"),
       NODE_ENV: "production",
       WEB_PORT: "0",
       WORKER_PORT: "0",
       WEB_INSTANCE_ID: `${namespace}-web`,
       WORKER_INSTANCE_ID: `${namespace}-worker`,
-      // The socket fleet's clients all connect from this machine's one address.
+      // The socket fleets' clients (up to BENCH_MANY_SOCKET_CLIENTS, 5,000 at most) all connect
+      // from this machine's one address.
       WS_MAX_CONNECTIONS_PER_ADDRESS: "10000",
     };
     const nodeArgs = options.profileDir
@@ -187,6 +193,8 @@ export async function startExchange(options: { profileDir?: string }): Promise<B
       etcd,
       trading,
       redisUrl: servers.REDIS_URL,
+      serverPorts: serverPorts(servers),
+      serverKey,
       worker,
       web,
       extraTopics,
@@ -196,6 +204,25 @@ export async function startExchange(options: { profileDir?: string }): Promise<B
     await cleanup();
     throw error;
   }
+}
+
+/** The port each server of the stack listens on, from the addresses the apps are given. */
+function serverPorts(servers: ReturnType<typeof stackEnv>): BenchExchange["serverPorts"] {
+  const port = (address: string | undefined, fallback: number) => {
+    if (!address) return undefined;
+    try {
+      const url = new URL(address.includes("://") ? address : `tcp://${address}`);
+      return url.port === "" ? fallback : Number(url.port);
+    } catch {
+      return undefined;
+    }
+  };
+  return {
+    postgres: port(servers.DATABASE_URL, 5432),
+    redis: port(servers.REDIS_URL, 6379),
+    etcd: port(servers.ETCD_ENDPOINTS.split(",")[0], 2379),
+    kafka: port(servers.KAFKA_BROKERS.split(",")[0], 9092),
+  };
 }
 
 /** Starts one production app; resolves once `ready` finds its port in a line of its output. */

@@ -2,6 +2,8 @@
 // before, so a slow answer does not slow the offered load down (a closed loop would hide its
 // own latency). In-flight calls are capped; when the cap or the event loop holds a command
 // back, it starts late, and how late is reported, so a generator that fell behind is seen.
+// Several generator processes share one schedule: each runs rate / n from the same start,
+// shifted by its slot (offsetMs), so together they offer the rate evenly.
 import { nowMs, round, Samples } from "./stats";
 
 export type OpenLoopReport = {
@@ -20,13 +22,20 @@ export type OpenLoopReport = {
   capped_ticks: number;
 };
 
+/** A loop's report and its start-lateness samples, so the loops of several processes combine. */
+export type OpenLoopResult = { report: OpenLoopReport; lateness: Float64Array };
+
 export async function runOpenLoop(options: {
   rate: number;
   durationMs: number;
   maxInFlight: number;
+  /** When the schedule starts (nowMs clock, shared by the bench's processes); now by default. */
+  startAtMs?: number;
+  /** This loop's shift inside the shared schedule (ms). */
+  offsetMs?: number;
   /** Issues one command that was due at `dueMs`; must not reject. */
   issue: (dueMs: number) => Promise<void>;
-}): Promise<OpenLoopReport> {
+}): Promise<OpenLoopResult> {
   const { rate, durationMs, maxInFlight, issue } = options;
   const interval = 1_000 / rate;
   const total = Math.floor((rate * durationMs) / 1_000);
@@ -40,7 +49,10 @@ export async function runOpenLoop(options: {
     inFlight -= 1;
     if (inFlight === 0) drained?.();
   };
-  const start = nowMs();
+  const start = (options.startAtMs ?? nowMs()) + (options.offsetMs ?? 0);
+  while (nowMs() < start) {
+    await new Promise((resolve) => setTimeout(resolve, Math.min(50, Math.max(1, start - nowMs()))));
+  }
   while (issued < total) {
     const due = Math.min(total, Math.floor((nowMs() - start) / interval) + 1);
     while (issued < due) {
@@ -63,14 +75,37 @@ export async function runOpenLoop(options: {
   const late = lateness.summary();
   const seconds = (scheduleEnd - start) / 1_000;
   return {
-    offered_per_sec: rate,
-    duration_s: round(seconds, 2),
-    issued,
-    issued_per_sec: Math.round(issued / Math.max(seconds, durationMs / 1_000)),
+    report: {
+      offered_per_sec: rate,
+      duration_s: round(seconds, 2),
+      issued,
+      issued_per_sec: Math.round(issued / Math.max(seconds, durationMs / 1_000)),
+      late_p50_ms: late.p50_ms,
+      late_p99_ms: late.p99_ms,
+      late_max_ms: late.max_ms,
+      late_over_10ms: lateOver10,
+      capped_ticks: cappedTicks,
+    },
+    lateness: lateness.values(),
+  };
+}
+
+/** The loops of several generators as one: rates and counts add up, lateness pools. */
+export function combineOpenLoops(parts: OpenLoopResult[]): OpenLoopReport {
+  const lateness = new Samples();
+  for (const part of parts) lateness.addAll(part.lateness);
+  const late = lateness.summary();
+  const sum = (pick: (r: OpenLoopReport) => number) =>
+    parts.reduce((total, part) => total + pick(part.report), 0);
+  return {
+    offered_per_sec: sum((r) => r.offered_per_sec),
+    duration_s: Math.max(0, ...parts.map((p) => p.report.duration_s)),
+    issued: sum((r) => r.issued),
+    issued_per_sec: sum((r) => r.issued_per_sec),
     late_p50_ms: late.p50_ms,
     late_p99_ms: late.p99_ms,
     late_max_ms: late.max_ms,
-    late_over_10ms: lateOver10,
-    capped_ticks: cappedTicks,
+    late_over_10ms: sum((r) => r.late_over_10ms),
+    capped_ticks: sum((r) => r.capped_ticks),
   };
 }

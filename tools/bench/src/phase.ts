@@ -1,11 +1,14 @@
-// One phase of load: an open-loop stream of traders' commands at a fixed rate, and what the
-// pipeline did with it — acks, how far settlement trailed placement (the oldest order still
-// `pending` in PostgreSQL, sampled twice a second), how long it took to drain afterwards, the
-// CPU each process used and each stage's own metrics over the phase.
+// One phase of load: an open-loop stream of traders' commands at a fixed rate, through one
+// front door (a LoadDriver: the placement service in this process, or the gate.io REST API
+// from the generator processes), and what the pipeline did with it — acks, placement →
+// settled per order, how far settlement trailed placement (the oldest order still `pending`
+// in PostgreSQL, sampled twice a second), how long it took to drain afterwards, the CPU each
+// process used (and per order operation) and each stage's own metrics over the phase.
 import type { Database } from "@spotx/db";
 import { sql } from "drizzle-orm";
-import type { CpuMeter, CpuReport } from "./cpu";
-import { type OpenLoopReport, runOpenLoop } from "./open-loop";
+import { type CpuMeter, type CpuPerOperation, type CpuReport, cpuPerOperation } from "./cpu";
+import type { LoadDriver } from "./load-driver";
+import type { OpenLoopReport } from "./open-loop";
 import { type PgWaitReport, PgWaitSampler } from "./pg-waits";
 import {
   type HistogramDelta,
@@ -15,9 +18,9 @@ import {
   scrapeSelf,
   total,
 } from "./prometheus";
-import type { SettleWatch } from "./settle-watch";
-import { type LatencySummary, nowMs, round, Samples } from "./stats";
-import { MARKETS, type OpOutcome, type TraderPool } from "./traders";
+import { SettleWatch } from "./settle-watch";
+import { type LatencySummary, nowMs, round } from "./stats";
+import { MARKETS } from "./traders";
 
 export type PipelineState = {
   /** Orders placed (committed) whose engine answer is not yet settled. */
@@ -46,6 +49,10 @@ export async function pipelineState(db: Database): Promise<PipelineState> {
 }
 
 export type StageFigures = {
+  /** The web server's own time per gate.io API request (its /metrics; HTTP phases). */
+  gate_request_ms: HistogramDelta | null;
+  /** Requests the rate limiter refused during the phase (must stay 0: the bench raised them). */
+  rate_limit_rejections: number;
   placement_batch_ms: HistogramDelta | null;
   placement_batch_size_mean: number | null;
   cancel_batch_ms: HistogramDelta | null;
@@ -69,6 +76,8 @@ export type StageFigures = {
 
 export type PhaseReport = {
   name: string;
+  /** Which front door carried the load. */
+  door: LoadDriver["door"];
   offered_per_sec: number;
   seconds: number;
   loop: OpenLoopReport;
@@ -80,8 +89,18 @@ export type PhaseReport = {
   /** Refusals other than that, by label. */
   refused: Record<string, number>;
   accepted_ops_per_sec: number;
+  /** Placements: due time on the schedule → answer (coordinated omission not hidden). */
   ack: LatencySummary;
+  /** Placements: call (request sent) → answer. */
+  ack_service: LatencySummary;
+  /** Cancels: due time → answer (through HTTP, gate.io's DELETE waits for settlement). */
   cancel_ack: LatencySummary;
+  cancel_service: LatencySummary;
+  /** Placement call → settlement's announcement, per order. */
+  settle: LatencySummary;
+  /** Placed orders never announced nor seen settled before the phase gave up waiting. */
+  settle_unsettled: number;
+  settle_watch: { announcements: number; missed_announcements: number };
   settled_per_sec: number;
   oldest_pending_max_ms: number;
   oldest_pending_end_ms: number;
@@ -92,17 +111,22 @@ export type PhaseReport = {
   sustained: boolean;
   why_not: string[];
   cpu: CpuReport;
+  /** The CPU above divided by the phase's order operations. */
+  cpu_per_op: CpuPerOperation;
   stages: StageFigures;
   /** What the database's backends were doing during the phase. */
   pg_waits: PgWaitReport;
 };
 
 export type PhaseContext = {
-  pool: TraderPool;
   observer: Database;
   cpu: CpuMeter;
   workerPort: number;
+  webPort: number;
   maxInFlight: number;
+  /** Where settlement announces settled orders (Redis pub/sub). */
+  redisUrl: string;
+  settledChannel: string;
 };
 
 export type PhaseOptions = {
@@ -110,28 +134,25 @@ export type PhaseOptions = {
   rate: number;
   seconds: number;
   probeShare?: number;
-  watch?: SettleWatch;
   /** Filled with each probe's placement time (−1 when refused), by probe number. */
   probes?: number[];
   graceMs?: number;
-  /** Called with each outcome (for a caller that keeps its own records). */
-  onOutcome?: (outcome: OpOutcome) => void;
 };
 
 /** A phase is sustained when the load went out as offered and settlement kept up with it. */
 const BOUNDED_LAG_MS = 2_000;
 
-export async function runPhase(ctx: PhaseContext, options: PhaseOptions): Promise<PhaseReport> {
-  const { pool, observer, cpu } = ctx;
+export async function runPhase(
+  ctx: PhaseContext,
+  driver: LoadDriver,
+  options: PhaseOptions,
+): Promise<PhaseReport> {
+  const { observer, cpu } = ctx;
   const graceMs = options.graceMs ?? 5_000;
-  const ack = new Samples(options.rate * options.seconds);
-  const cancelAck = new Samples(options.rate * options.seconds);
-  const refused: Record<string, number> = {};
-  let placed = 0;
-  let cancels = 0;
-  let alreadyClosed = 0;
+  const watch = new SettleWatch(observer, ctx.redisUrl, ctx.settledChannel);
+  await watch.start();
 
-  const before = await scrapeAll(ctx.workerPort);
+  const before = await scrapeAll(ctx);
   const cpuBefore = cpu.sample();
   let oldestMax = 0;
   let unsentMax = 0;
@@ -149,44 +170,18 @@ export async function runPhase(ctx: PhaseContext, options: PhaseOptions): Promis
 
   const waits = new PgWaitSampler(observer);
   waits.start();
-  pool.probeShare = options.probeShare ?? 0;
-  const loop = await runOpenLoop({
+  const { loop, tally } = await driver.run({
     rate: options.rate,
-    durationMs: options.seconds * 1_000,
+    seconds: options.seconds,
     maxInFlight: ctx.maxInFlight,
-    issue: async () => {
-      const outcome = await pool.act();
-      options.onOutcome?.(outcome);
-      const took = outcome.doneMs - outcome.calledMs;
-      if (outcome.kind === "cancel") {
-        if (outcome.error === null) {
-          cancels += 1;
-          cancelAck.add(took);
-        } else if (outcome.error === "ORDER_CLOSED") {
-          alreadyClosed += 1;
-        } else {
-          refused[outcome.error] = (refused[outcome.error] ?? 0) + 1;
-        }
-        return;
-      }
-      if (outcome.probe !== null && options.probes) {
-        options.probes[outcome.probe] = outcome.error === null ? outcome.calledMs : -1;
-      }
-      if (outcome.error !== null || outcome.orderId === null) {
-        const label = outcome.error ?? "no order";
-        refused[label] = (refused[label] ?? 0) + 1;
-        return;
-      }
-      placed += 1;
-      ack.add(took);
-      options.watch?.track(outcome.orderId, outcome.calledMs);
-    },
+    probeShare: options.probeShare ?? 0,
+    probes: options.probes,
+    onPlaced: (orderId, calledMs) => watch.track(orderId, calledMs),
   });
-  pool.probeShare = 0;
   const scheduleEnd = nowMs();
   const endState = await pipelineState(observer);
   const cpuAfter = cpu.sample();
-  const after = await scrapeAll(ctx.workerPort);
+  const after = await scrapeAll(ctx);
   const pgWaits = await waits.stop();
   sampling = false;
   await sampler;
@@ -211,10 +206,14 @@ export async function runPhase(ctx: PhaseContext, options: PhaseOptions): Promis
       state = await pipelineState(observer);
     }
   }
+  // The announcements of the last orders (or the poll's finding of a lost one).
+  const unsettled = await watch.drain(5_000);
+  await watch.stop();
 
   const seconds = loop.duration_s;
+  const placed = tally.placed;
   const settled = placed - endState.pending;
-  const refusedTotal = Object.values(refused).reduce((a, b) => a + b, 0);
+  const refusedTotal = tally.refusedTotal;
   const whyNot: string[] = [];
   if (loop.issued_per_sec < options.rate * 0.95) {
     whyNot.push(`generator issued ${loop.issued_per_sec}/s of ${options.rate}/s`);
@@ -225,20 +224,27 @@ export async function runPhase(ctx: PhaseContext, options: PhaseOptions): Promis
     whyNot.push(`oldest unsettled order ${endState.oldestPendingMs} ms old at the end`);
   }
   if (drainMs === null) whyNot.push(`not drained ${graceMs / 1000} s after the end`);
+  const cpuReport = cpu.between(cpuBefore, cpuAfter);
 
   return {
     name: options.name,
+    door: driver.door,
     offered_per_sec: options.rate,
     seconds,
     loop,
     placed,
     placed_per_sec: Math.round(placed / seconds),
-    cancels,
-    cancels_already_closed: alreadyClosed,
-    refused,
-    accepted_ops_per_sec: Math.round((placed + cancels) / seconds),
-    ack: ack.summary(),
-    cancel_ack: cancelAck.summary(),
+    cancels: tally.cancels,
+    cancels_already_closed: tally.alreadyClosed,
+    refused: tally.refused,
+    accepted_ops_per_sec: Math.round((placed + tally.cancels) / seconds),
+    ack: tally.ack.summary(),
+    ack_service: tally.ackService.summary(),
+    cancel_ack: tally.cancelAck.summary(),
+    cancel_service: tally.cancelService.summary(),
+    settle: watch.latencies.summary(),
+    settle_unsettled: unsettled,
+    settle_watch: watch.stats(),
     settled_per_sec: Math.round(settled / seconds),
     oldest_pending_max_ms: Math.max(oldestMax, endState.oldestPendingMs),
     oldest_pending_end_ms: endState.oldestPendingMs,
@@ -247,33 +253,35 @@ export async function runPhase(ctx: PhaseContext, options: PhaseOptions): Promis
     drain_ms: drainMs,
     sustained: whyNot.length === 0,
     why_not: whyNot,
-    cpu: cpu.between(cpuBefore, cpuAfter),
-    stages: stageFigures(before, after),
+    cpu: cpuReport,
+    cpu_per_op: cpuPerOperation(cpuReport, loop.issued),
+    stages: stageFigures(before, after, driver.door === "http" ? "web" : "self"),
     pg_waits: pgWaits,
   };
 }
 
-type Scrapes = { worker: Scrape; self: Scrape };
+type Scrapes = { worker: Scrape; web: Scrape; self: Scrape };
 
-async function scrapeAll(workerPort: number): Promise<Scrapes> {
-  const [worker, self] = await Promise.all([scrapeHttp(workerPort), scrapeSelf()]);
-  return { worker, self };
+async function scrapeAll(ctx: PhaseContext): Promise<Scrapes> {
+  const [worker, web, self] = await Promise.all([
+    scrapeHttp(ctx.workerPort),
+    scrapeHttp(ctx.webPort),
+    scrapeSelf(),
+  ]);
+  return { worker, web, self };
 }
 
-function stageFigures(before: Scrapes, after: Scrapes): StageFigures {
+/** `placement`: whose registry the placement service recorded in (this process, or the web's). */
+function stageFigures(before: Scrapes, after: Scrapes, placement: "self" | "web"): StageFigures {
   const w = (name: string, scale = 1) => histogramDelta(before.worker, after.worker, name, scale);
-  const sizeCount =
-    total(after.self, "spotx_placement_batch_size_count") -
-    total(before.self, "spotx_placement_batch_size_count");
-  const sizeSum =
-    total(after.self, "spotx_placement_batch_size_sum") -
-    total(before.self, "spotx_placement_batch_size_sum");
-  const cancelCount =
-    total(after.self, "spotx_cancel_batch_size_count") -
-    total(before.self, "spotx_cancel_batch_size_count");
-  const cancelSum =
-    total(after.self, "spotx_cancel_batch_size_sum") -
-    total(before.self, "spotx_cancel_batch_size_sum");
+  const p0 = before[placement];
+  const p1 = after[placement];
+  const delta = (scrapes: [Scrape, Scrape], name: string) =>
+    total(scrapes[1], name) - total(scrapes[0], name);
+  const sizeCount = delta([p0, p1], "spotx_placement_batch_size_count");
+  const sizeSum = delta([p0, p1], "spotx_placement_batch_size_sum");
+  const cancelCount = delta([p0, p1], "spotx_cancel_batch_size_count");
+  const cancelSum = delta([p0, p1], "spotx_cancel_batch_size_sum");
   const counter = (name: string, where: Record<string, string> = {}) =>
     total(after.worker, name, where) - total(before.worker, name, where);
   const lag: Record<string, number> = {};
@@ -287,14 +295,11 @@ function stageFigures(before: Scrapes, after: Scrapes): StageFigures {
     if (s.name === "spotx_settlement_lag_ms") lagMs = Math.max(lagMs, s.value);
   }
   return {
-    placement_batch_ms: histogramDelta(
-      before.self,
-      after.self,
-      "spotx_placement_batch_seconds",
-      1_000,
-    ),
+    gate_request_ms: histogramDelta(before.web, after.web, "spotx_gate_request_seconds", 1_000),
+    rate_limit_rejections: delta([before.web, after.web], "spotx_rate_limit_rejections_total"),
+    placement_batch_ms: histogramDelta(p0, p1, "spotx_placement_batch_seconds", 1_000),
     placement_batch_size_mean: sizeCount > 0 ? round(sizeSum / sizeCount, 1) : null,
-    cancel_batch_ms: histogramDelta(before.self, after.self, "spotx_cancel_batch_seconds", 1_000),
+    cancel_batch_ms: histogramDelta(p0, p1, "spotx_cancel_batch_seconds", 1_000),
     cancel_batch_size_mean: cancelCount > 0 ? round(cancelSum / cancelCount, 1) : null,
     outbox_produce_ms: w("spotx_outbox_produce_seconds", 1_000),
     engine_batch_ms: w("spotx_engine_batch_seconds", 1_000),

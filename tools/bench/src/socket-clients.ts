@@ -2,7 +2,10 @@
 // placement service's): N socket.io clients subscribed to one market's book, as browsers are.
 // For each probe — a resting bid at a price of its own — each client notes when a book delta
 // first showed its level; at the end the parent sends the probes' placement times and this
-// process answers with the latencies' percentiles over every (probe, client) pair.
+// process answers with the latencies' percentiles over every (probe, client) pair. Its own
+// event-loop delay is reported too: with many clients in one process, a latency that is the
+// clients' own queue (not the exchange's) shows there.
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import type { ClientToServerEvents, ServerToClientEvents } from "@spotx/protocol";
 import { io, type Socket } from "socket.io-client";
 import { nowMs, Samples } from "./stats";
@@ -42,6 +45,9 @@ export type FleetResult = {
   /** Deltas whose U was not the previous u + 1 (a client missed updates). */
   gaps: number;
   disconnects: number;
+  /** This process' event-loop delay while subscribed: how late it could notice a message. */
+  loop_delay_p99_ms: number;
+  loop_delay_max_ms: number;
 };
 
 export type FleetToParent =
@@ -135,6 +141,8 @@ async function run(start: FleetStart) {
   for (let c = 1; c < n; c += 20) {
     await Promise.all(Array.from({ length: Math.min(20, n - c) }, (_, i) => connectOne(c + i)));
   }
+  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  loopDelay.enable();
   send({ type: "ready", connected, subscribed });
 
   const finish = await new Promise<FleetFinish>((resolve) => {
@@ -142,6 +150,7 @@ async function run(start: FleetStart) {
       if (message.type === "finish") resolve(message);
     });
   });
+  loopDelay.disable();
   closing = true;
   for (const s of sockets) s.close();
 
@@ -192,6 +201,8 @@ async function run(start: FleetStart) {
       snapshots_received: snapshots,
       gaps,
       disconnects,
+      loop_delay_p99_ms: Math.round(loopDelay.percentile(99) / 1e4) / 100,
+      loop_delay_max_ms: Math.round(loopDelay.max / 1e4) / 100,
     },
   });
 }

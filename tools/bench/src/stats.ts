@@ -10,11 +10,11 @@ export function nowMs(): number {
 
 /** A growable list of samples (ms) in a Float64Array: millions of them stay cheap. */
 export class Samples {
-  private values: Float64Array;
+  private buffer: Float64Array;
   private size = 0;
 
   constructor(capacity = 1_024) {
-    this.values = new Float64Array(capacity);
+    this.buffer = new Float64Array(capacity);
   }
 
   get count(): number {
@@ -22,20 +22,25 @@ export class Samples {
   }
 
   add(value: number): void {
-    if (this.size === this.values.length) {
-      const grown = new Float64Array(this.values.length * 2);
-      grown.set(this.values);
-      this.values = grown;
+    if (this.size === this.buffer.length) {
+      const grown = new Float64Array(Math.max(16, this.buffer.length * 2));
+      grown.set(this.buffer);
+      this.buffer = grown;
     }
-    this.values[this.size++] = value;
+    this.buffer[this.size++] = value;
   }
 
   addAll(values: Float64Array): void {
     for (const value of values) this.add(value);
   }
 
+  /** A copy of the samples (for sending to another process). */
+  values(): Float64Array {
+    return this.buffer.slice(0, this.size);
+  }
+
   summary(): LatencySummary {
-    return summarize(this.values.subarray(0, this.size));
+    return summarize(this.buffer.subarray(0, this.size));
   }
 }
 

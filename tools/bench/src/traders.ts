@@ -3,12 +3,10 @@
 // orders (so the book and each user's open orders stay bounded, under the engine's 200 per
 // user). In the fixed-rate phase some resting bids are "probes": each at a price no other
 // order ever uses, so the book delta that carries its level identifies it to the socket
-// clients. Every command goes through the placement service (TradingService), as the web
-// server's front doors will call it.
-import type { TradingService } from "@spotx/api";
-import { type Database, deposit, isLedgerError } from "@spotx/db";
+// clients. The flow is the same whichever front door carries it: a Transport sends each
+// command — the placement service in this process (in-process-transport.ts) or the gate.io REST
+// API over signed HTTP from a generator process (gate-transport.ts).
 import { unitsToDecimal } from "@spotx/engine";
-import { sql } from "drizzle-orm";
 import { nowMs } from "./stats";
 
 export type MarketModel = {
@@ -80,8 +78,26 @@ export type OpOutcome = {
 };
 
 /** `probeAt`: when a probe was placed (null for other orders). */
-type Resting = { market: string; orderId: string; probeAt: number | null };
-type Trader = { userId: bigint; resting: Resting[] };
+export type Resting = { market: string; orderId: string; probeAt: number | null };
+/** A trader and the orders it believes rest (some may have been filled since). */
+export type TraderState = { userId: bigint; resting: Resting[] };
+
+export type LimitOrder = {
+  market: string;
+  side: "buy" | "sell";
+  price: string;
+  amount: string;
+  timeInForce: "gtc" | "ioc";
+};
+
+/**
+ * How a command reaches the exchange. Neither call rejects: a refusal is a value with its
+ * label (gate.io's), so the flow keeps its bookkeeping whatever the answer.
+ */
+export type Transport = {
+  place(userId: bigint, order: LimitOrder): Promise<{ orderId: bigint } | { error: string }>;
+  cancel(userId: bigint, market: string, orderId: string): Promise<{ error: string | null }>;
+};
 
 /** Deterministic randomness, so runs are comparable. */
 function generator(seed: number) {
@@ -97,46 +113,36 @@ function generator(seed: number) {
 }
 
 export class TraderPool {
-  private readonly random = generator(20_240_607);
+  private readonly random: () => number;
   private nextProbe = 0;
   /** Probes placed so far; probe k is priced PROBE_TOP_TICKS − k. */
   get probesIssued(): number {
     return this.nextProbe;
   }
-  /** Share of commands that are probes (0 outside the fixed-rate phase). */
+  /** Share of commands that are probes (0 outside the fixed-rate phases). */
   probeShare = 0;
 
-  private constructor(
-    private readonly trading: TradingService,
-    private readonly traders: Trader[],
-  ) {}
+  /** `seed`: a generator process' pool draws its own sequence, so two never act in lockstep. */
+  constructor(
+    private readonly transport: Transport,
+    private readonly traders: TraderState[],
+    seed = 20_240_607,
+  ) {
+    this.random = generator(seed);
+  }
 
-  /** Creates `count` users and funds each far beyond what the run can spend. */
-  static async create(db: Database, trading: TradingService, count: number): Promise<TraderPool> {
-    const inserted = await db.execute<{ id: bigint }>(sql`
-      INSERT INTO users (email, password_hash)
-      SELECT 'bench' || n || '@bench.spotx.dev', 'x' FROM generate_series(1, ${count}) AS n
-      RETURNING id`);
-    const ids = inserted.rows.map((r) => r.id);
-    const funding: Array<{ userId: bigint; asset: string; amount: bigint }> = [];
-    for (const userId of ids) {
-      funding.push({ userId, asset: "BTC", amount: 1_000n * 10n ** 8n });
-      funding.push({ userId, asset: "ETH", amount: 10_000n * 10n ** 8n });
-      funding.push({ userId, asset: "USDT", amount: 100_000_000n * 10n ** 6n });
+  /** The traders' state, for handing some of them to another process' pool and back. */
+  states(): TraderState[] {
+    return this.traders;
+  }
+
+  /** Takes back traders' resting orders from another process' pool (by user). */
+  restore(states: readonly TraderState[]): void {
+    const byUser = new Map(states.map((s) => [s.userId, s.resting]));
+    for (const trader of this.traders) {
+      const resting = byUser.get(trader.userId);
+      if (resting) trader.resting = resting.map((r) => ({ ...r }));
     }
-    let next = 0;
-    await Promise.all(
-      Array.from({ length: 8 }, async () => {
-        for (let i = next++; i < funding.length; i = next++) {
-          const f = funding[i];
-          if (f) await deposit(db, { ...f, ref: `bench:${f.userId}:${f.asset}` });
-        }
-      }),
-    );
-    return new TraderPool(
-      trading,
-      ids.map((userId) => ({ userId, resting: [] })),
-    );
   }
 
   get size(): number {
@@ -188,7 +194,7 @@ export class TraderPool {
     return unitsToDecimal(BigInt(lots), m.amountPrecision);
   }
 
-  private async rest(trader: Trader, m: MarketModel): Promise<OpOutcome> {
+  private async rest(trader: TraderState, m: MarketModel): Promise<OpOutcome> {
     const side = this.random() < 0.5 ? "buy" : "sell";
     const offset = 1 + Math.floor(this.random() * m.restTicks);
     const ticks = side === "buy" ? m.midTicks - offset : m.midTicks + offset;
@@ -204,7 +210,7 @@ export class TraderPool {
     return outcome;
   }
 
-  private cross(trader: Trader, m: MarketModel): Promise<OpOutcome> {
+  private cross(trader: TraderState, m: MarketModel): Promise<OpOutcome> {
     const side = this.random() < 0.5 ? "buy" : "sell";
     const ticks = side === "buy" ? m.midTicks + m.crossTicks : m.midTicks - m.crossTicks;
     return this.place("cross", trader.userId, m.symbol, {
@@ -215,7 +221,7 @@ export class TraderPool {
     });
   }
 
-  private async probe(trader: Trader): Promise<OpOutcome> {
+  private async probe(trader: TraderState): Promise<OpOutcome> {
     const k = this.nextProbe++;
     const m = MARKETS.find((x) => x.symbol === PROBE_MARKET);
     if (!m) throw new Error(`no model for ${PROBE_MARKET}`);
@@ -239,34 +245,22 @@ export class TraderPool {
     kind: OpKind,
     userId: bigint,
     market: string,
-    order: { side: "buy" | "sell"; price: string; amount: string; timeInForce: "gtc" | "ioc" },
+    order: Omit<LimitOrder, "market">,
   ): Promise<OpOutcome> {
     const calledMs = nowMs();
-    try {
-      const placed = await this.trading.placeOrder(userId, { market, type: "limit", ...order });
-      return {
-        kind,
-        market,
-        calledMs,
-        doneMs: nowMs(),
-        error: null,
-        orderId: placed.order.id,
-        probe: null,
-      };
-    } catch (error) {
-      return {
-        kind,
-        market,
-        calledMs,
-        doneMs: nowMs(),
-        error: label(error),
-        orderId: null,
-        probe: null,
-      };
-    }
+    const answer = await this.transport.place(userId, { market, ...order });
+    return {
+      kind,
+      market,
+      calledMs,
+      doneMs: nowMs(),
+      error: "error" in answer ? answer.error : null,
+      orderId: "orderId" in answer ? answer.orderId : null,
+      probe: null,
+    };
   }
 
-  private async cancel(trader: Trader): Promise<OpOutcome> {
+  private async cancel(trader: TraderState): Promise<OpOutcome> {
     // A probe cancelled at once could appear and vanish within one market-data flush, and no
     // client would ever see its level: leave probes younger than 2 s alone when possible.
     let at = Math.floor(this.random() * trader.resting.length);
@@ -280,35 +274,15 @@ export class TraderPool {
     if (!target || !last) throw new Error("cancel without a resting order");
     if (at < trader.resting.length) trader.resting[at] = last;
     const calledMs = nowMs();
-    try {
-      await this.trading.cancelOrder(trader.userId, {
-        market: target.market,
-        orderId: target.orderId,
-      });
-      return {
-        kind: "cancel",
-        market: target.market,
-        calledMs,
-        doneMs: nowMs(),
-        error: null,
-        orderId: null,
-        probe: null,
-      };
-    } catch (error) {
-      return {
-        kind: "cancel",
-        market: target.market,
-        calledMs,
-        doneMs: nowMs(),
-        error: label(error),
-        orderId: null,
-        probe: null,
-      };
-    }
+    const answer = await this.transport.cancel(trader.userId, target.market, target.orderId);
+    return {
+      kind: "cancel",
+      market: target.market,
+      calledMs,
+      doneMs: nowMs(),
+      error: answer.error,
+      orderId: null,
+      probe: null,
+    };
   }
-}
-
-function label(error: unknown): string {
-  if (isLedgerError(error)) return error.label;
-  return error instanceof Error ? `${error.name}: ${error.message.slice(0, 80)}` : String(error);
 }
