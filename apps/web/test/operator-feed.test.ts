@@ -333,8 +333,9 @@ describe("the pipeline stream", () => {
         { market: "BTC_USDT", lagMs: 42, stopped: false, lastSeq: 120 },
         { market: "ETH_USDT", lagMs: 0, stopped: true, lastSeq: 9 },
       ]);
-      // Three groups, each on every partition of its topic; nothing consumed, nothing produced.
-      expect(sample?.lag).toHaveLength(3 * names.kafka.orders.numPartitions);
+      // Two groups (engine, settlement), each on every partition of its topic; nothing consumed,
+      // nothing produced.
+      expect(sample?.lag).toHaveLength(2 * names.kafka.orders.numPartitions);
       expect(new Set(sample?.lag?.map((l) => l.group))).toEqual(
         new Set(Object.values(names.kafka.groups)),
       );
