@@ -50,6 +50,13 @@ export type MarketPublisherOptions = {
   /** Least time between two Redis writes of one market. */
   snapshotIntervalMs?: number;
   /**
+   * Least time between two book/trade publications of one market: a quiet market's change goes
+   * out at once, and a busy market's changes within this window go out together — one delta
+   * per room per window, whatever the number of batches, so the web servers' fan-out grows with
+   * clients, not with commands.
+   */
+  coalesceMs?: number;
+  /**
    * Least time between two publications of a market's candles and ticker (the book and the
    * trades go out with every batch): a chart or a ticker gains nothing from more than a few
    * updates a second, and 11 candle messages per batch were most of what market data published.
@@ -63,6 +70,9 @@ export class MarketPublisher {
   private readonly ttlMs: number;
   private readonly intervalMs: number;
   private readonly slowIntervalMs: number;
+  private readonly coalesceMs: number;
+  private readonly fastFlushes = new Map<string, Throttle>();
+  private readonly pendingTimes = new Map<string, number[]>();
   private readonly writes = new Map<string, Throttle>();
   private readonly slowFlushes = new Map<string, Throttle>();
   private readonly heartbeat: NodeJS.Timeout;
@@ -72,6 +82,7 @@ export class MarketPublisher {
     this.ttlMs = options.snapshotTtlMs ?? 10_000;
     this.intervalMs = options.snapshotIntervalMs ?? 100;
     this.slowIntervalMs = options.slowIntervalMs ?? 250;
+    this.coalesceMs = options.coalesceMs ?? 20;
     // The keys expire when no owner publishes (no stale book served for long); while one runs,
     // quiet markets are rewritten, and the sliding 24 h window can move the ticker.
     this.heartbeat = setInterval(
@@ -90,18 +101,40 @@ export class MarketPublisher {
   }
 
   /**
-   * Publishes what the feed's latest batch changed: the book and the trades at once, the candles
-   * and the ticker at most every `slowIntervalMs` (the rest accumulates in the feed and goes out
-   * with a trailing flush); the Redis keys follow within `snapshotIntervalMs`. `commandTimes` are
-   * the batch's command times, for the fan-out latency.
+   * Publishes what the feed's latest batch changed: the book and the trades at once when the
+   * market published nothing in the last `coalesceMs`, else together with whatever else changes
+   * until that window ends; the candles and the ticker at most every `slowIntervalMs`; the Redis
+   * keys within `snapshotIntervalMs`. `commandTimes` are the batch's command times, for the
+   * fan-out latency metric.
    */
   publish(feed: MarketFeed, now: number, commandTimes: readonly number[] = []): void {
+    const times = this.pendingTimes.get(feed.symbol) ?? [];
+    times.push(...commandTimes);
+    this.pendingTimes.set(feed.symbol, times);
+    const state = this.fastFlushes.get(feed.symbol) ?? { last: 0, timer: undefined };
+    this.fastFlushes.set(feed.symbol, state);
+    if (state.timer) return; // the window's trailing flush takes this batch too
+    const wait = state.last + this.coalesceMs - now;
+    if (wait <= 0) {
+      this.flushNow(feed, now, state);
+      return;
+    }
+    state.timer = setTimeout(() => {
+      state.timer = undefined;
+      const current = this.options.feedOf(feed.symbol);
+      if (current && !this.stopping) this.flushNow(current, Date.now(), state);
+    }, wait);
+  }
+
+  private flushNow(feed: MarketFeed, now: number, state: Throttle) {
+    state.last = now;
     this.flushFeed(feed, now);
     this.scheduleWrite(feed);
     const emitted = Date.now();
-    for (const time of commandTimes) {
+    for (const time of this.pendingTimes.get(feed.symbol) ?? []) {
       marketDataMetrics.fanoutLatency.observe(Math.max(0, emitted - time));
     }
+    this.pendingTimes.delete(feed.symbol);
   }
 
   /** Writes the feed's keys at once (a market just taken over). */
@@ -111,6 +144,9 @@ export class MarketPublisher {
 
   /** Drops a market's timers (it is no longer this process's). */
   forget(symbol: string): void {
+    clearTimeout(this.fastFlushes.get(symbol)?.timer);
+    this.fastFlushes.delete(symbol);
+    this.pendingTimes.delete(symbol);
     clearTimeout(this.writes.get(symbol)?.timer);
     this.writes.delete(symbol);
     clearTimeout(this.slowFlushes.get(symbol)?.timer);
@@ -120,7 +156,13 @@ export class MarketPublisher {
   stop(): void {
     this.stopping = true;
     clearInterval(this.heartbeat);
-    for (const symbol of [...this.writes.keys(), ...this.slowFlushes.keys()]) this.forget(symbol);
+    for (const symbol of [
+      ...this.writes.keys(),
+      ...this.slowFlushes.keys(),
+      ...this.fastFlushes.keys(),
+    ]) {
+      this.forget(symbol);
+    }
   }
 
   private emitTo<E extends keyof ServerToClientEvents>(
