@@ -42,6 +42,12 @@ const DOOR_LABEL: Record<PhaseReport["door"], string> = {
   http: "HTTP (signed gate.io REST)",
 };
 
+/** What the charts read of a phase. */
+export type ChartPhase = Pick<
+  PhaseReport,
+  "door" | "offered_per_sec" | "ack" | "settle" | "cpu_per_op" | "sustained"
+>;
+
 /** Socket figures of a fixed phase: the clients that measured them and their percentiles. */
 export type SocketPoint = { clients: number; p50_ms: number; p99_ms: number } | null;
 
@@ -51,11 +57,11 @@ const n = (v: number) => Math.round(v).toLocaleString("en-US");
 export function chartRows(input: {
   subtitle: string;
   /** In-process: the fixed phase first, then the ramp. */
-  inProcess: PhaseReport[];
-  http: PhaseReport[];
+  inProcess: ChartPhase[];
+  http: ChartPhase[];
   fixedSocket: SocketPoint;
   /** The phase of its own with many socket clients. */
-  manySockets: { phase: PhaseReport; socket: SocketPoint } | null;
+  manySockets: { phase: ChartPhase; socket: SocketPoint } | null;
 }): ChartData {
   const latency: LatencyRow[] = [];
   const add = (door: string, offered: number, measure: string, p50: number, p99: number) => {
@@ -92,7 +98,7 @@ export function chartRows(input: {
   }
 
   const cpu: CpuRow[] = [];
-  const phases: Array<{ label: string; phase: PhaseReport }> = [
+  const phases: Array<{ label: string; phase: ChartPhase }> = [
     ...input.inProcess.map((phase) => ({
       label: `in-process ${n(phase.offered_per_sec)}/s`,
       phase,
@@ -138,26 +144,43 @@ export function latencySpec(data: ChartData): TopLevelSpec {
       ],
     },
     data: { values: data.latency },
-    mark: { type: "line", point: true },
-    width: 360,
-    height: 300,
-    encoding: {
+    facet: {
       column: { field: "door", type: "nominal", title: null, sort: Object.values(DOOR_LABEL) },
-      x: { field: "offered", type: "quantitative", title: "offered order operations/s" },
-      y: {
-        field: "ms",
-        type: "quantitative",
-        title: "latency (ms, log scale)",
-        scale: { type: "log" },
+    },
+    spec: {
+      width: 360,
+      height: 300,
+      encoding: {
+        x: { field: "offered", type: "quantitative", title: "offered order operations/s" },
+        y: {
+          field: "ms",
+          type: "quantitative",
+          title: "latency (ms, log scale)",
+          scale: { type: "log" },
+        },
+        color: {
+          field: "measure",
+          type: "nominal",
+          title: "measure",
+          legend: { labelLimit: 320 },
+        },
       },
-      color: { field: "measure", type: "nominal", title: "measure" },
-      strokeDash: {
-        field: "percentile",
-        type: "nominal",
-        title: "percentile",
-        sort: ["p50", "p99"],
-      },
-      shape: { field: "percentile", type: "nominal", title: "percentile", sort: ["p50", "p99"] },
+      // Lines and points apart, so the percentile legend shows dashed lines, not dots.
+      layer: [
+        {
+          mark: "line",
+          encoding: {
+            strokeDash: {
+              field: "percentile",
+              type: "nominal",
+              title: "percentile",
+              sort: ["p50", "p99"],
+              legend: { symbolType: "stroke", symbolStrokeWidth: 2, symbolStrokeColor: "#555" },
+            },
+          },
+        },
+        { mark: { type: "point", filled: true }, encoding: { detail: { field: "percentile" } } },
+      ],
     },
   };
 }
@@ -182,7 +205,13 @@ export function cpuSpec(data: ChartData): TopLevelSpec {
     mark: { type: "bar" },
     width: 520,
     encoding: {
-      y: { field: "phase", type: "nominal", title: null, sort: { field: "order", op: "min" } },
+      y: {
+        field: "phase",
+        type: "nominal",
+        title: null,
+        sort: { field: "order", op: "min" },
+        axis: { labelLimit: 480 },
+      },
       x: {
         field: "us_per_op",
         type: "quantitative",
@@ -194,6 +223,7 @@ export function cpuSpec(data: ChartData): TopLevelSpec {
         type: "nominal",
         title: "process",
         scale: { domain, scheme: "tableau10" },
+        legend: { labelLimit: 240 },
       },
       order: { field: "stack", type: "quantitative" },
     },

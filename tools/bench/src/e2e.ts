@@ -103,6 +103,10 @@ async function main() {
       cpu: new CpuMeter(groups),
       workerPort: exchange.worker.httpPort,
       webPort: exchange.web.httpPort,
+      apps: [
+        { who: "web", pid: exchange.web.pid },
+        { who: "worker", pid: exchange.worker.pid },
+      ],
       maxInFlight: env.BENCH_MAX_IN_FLIGHT,
       redisUrl: exchange.redisUrl,
       settledChannel: exchange.names.redis.settledChannel,
@@ -407,6 +411,7 @@ async function startFleet(
     url: `http://127.0.0.1:${exchange.web.httpPort}`,
     market: PROBE_MARKET,
     clients,
+    measuring: benchEnv.BENCH_SOCKET_MEASURING,
     pricePrecision: MARKETS.find((m) => m.symbol === PROBE_MARKET)?.pricePrecision ?? 2,
     probeTopTicks: PROBE_TOP_TICKS - probeBase,
     maxProbes,
@@ -415,7 +420,10 @@ async function startFleet(
     console.log(`  socket measurement unavailable: ${started.unavailable}`);
     return started;
   }
-  console.log(`  ${started.subscribed}/${clients} subscribed`);
+  const measuring = Math.min(clients, benchEnv.BENCH_SOCKET_MEASURING);
+  console.log(
+    `  ${started.subscribed}/${clients} subscribed; ${measuring} decode and time the probes${measuring < clients ? `, ${clients - measuring} listen without decoding` : ""}`,
+  );
   return { fleet: started };
 }
 

@@ -38,6 +38,8 @@ export const benchEnv = parseEnv(
     BENCH_RAMP_ALL: flag,
     BENCH_USERS: z.coerce.number().int().min(2).max(100_000).default(200),
     BENCH_SOCKET_CLIENTS: z.coerce.number().int().min(0).max(5_000).default(200),
+    /** Per socket fleet, how many clients decode and time the probes (spread evenly; the rest listen). */
+    BENCH_SOCKET_MEASURING: z.coerce.number().int().min(1).max(5_000).default(200),
     /** The socket phase of its own: this many clients (0: no such phase), at BENCH_RATE in-process. */
     BENCH_MANY_SOCKET_CLIENTS: z.coerce.number().int().min(0).max(5_000).default(1_000),
     BENCH_MANY_SOCKET_SECONDS: z.coerce.number().int().min(5).max(3_600).default(30),

@@ -35,6 +35,8 @@ export class GateTransport implements Transport {
     baseUrl: string,
     private readonly keys: ReadonlyMap<bigint, GateCredentials>,
     connections: number,
+    /** How long a request may wait for its answer. */
+    private readonly requestTimeoutMs = 60_000,
   ) {
     const url = new URL(baseUrl);
     this.host = url.hostname;
@@ -130,6 +132,11 @@ export class GateTransport implements Transport {
           response.on("error", (error) => resolve({ error: networkLabel(error) }));
         },
       );
+      // A request the server never answers must not hold the phase (its end waits for every
+      // answer): given up after requestTimeoutMs, counted as a refusal.
+      request.setTimeout(this.requestTimeoutMs, () => {
+        request.destroy(Object.assign(new Error("no answer"), { code: "TIMEOUT" }));
+      });
       request.on("error", (error) => resolve({ error: networkLabel(error) }));
       request.end(body === "" ? undefined : body);
     });

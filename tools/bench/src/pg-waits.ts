@@ -4,6 +4,7 @@
 // database's share of a placement's or a settlement's time goes, without a profiler. Also the
 // CPU those backends used (from /proc), by whose connection: the server is shared with other
 // databases (other engineers' tests), whose work the PostgreSQL column of the CPU table counts.
+import fs from "node:fs";
 import type { Database } from "@spotx/db";
 import { sql } from "drizzle-orm";
 import { pidStat, TICKS_PER_SECOND } from "./cpu";
@@ -66,12 +67,60 @@ function statementKind(query: string): string {
   return q.slice(0, 60);
 }
 
-/** Whose connection, by the pool's application_name (see exchange.ts and @spotx/platform). */
+/**
+ * Whose connection, by the pool's application_name (see exchange.ts and @spotx/platform): the
+ * benchmark process' placement service, its observer, or an app's ("spotx" — the web server
+ * and the worker both, told apart by whose socket the connection's client port is). Backends
+ * without one are autovacuum's or another role's (their query text is hidden from us).
+ */
 const WHO: Record<string, string> = {
   "spotx-test": "placement",
   spotx: "worker",
   "spotx-bench": "benchmark",
+  "": "other (autovacuum, roles)",
 };
+
+/** A process whose connections are named for it (`who`), found by their client ports. */
+export type ConnectionOwner = { who: string; pid: number };
+
+/** Local TCP port → owner, for the sockets the owners hold now (from /proc). */
+function portOwners(owners: readonly ConnectionOwner[]): Map<number, string> {
+  const byInode = new Map<string, string>();
+  for (const owner of owners) {
+    let fds: string[] = [];
+    try {
+      fds = fs.readdirSync(`/proc/${owner.pid}/fd`);
+    } catch {
+      continue;
+    }
+    for (const fd of fds) {
+      try {
+        const inode = /^socket:\[(\d+)\]$/.exec(
+          fs.readlinkSync(`/proc/${owner.pid}/fd/${fd}`),
+        )?.[1];
+        if (inode) byInode.set(inode, owner.who);
+      } catch {
+        // closed meanwhile
+      }
+    }
+  }
+  const ports = new Map<number, string>();
+  for (const table of ["/proc/net/tcp", "/proc/net/tcp6"]) {
+    let text = "";
+    try {
+      text = fs.readFileSync(table, "utf8");
+    } catch {
+      continue;
+    }
+    for (const line of text.split("\n").slice(1)) {
+      const f = line.trim().split(/\s+/);
+      const who = f[9] ? byInode.get(f[9]) : undefined;
+      const port = f[1]?.split(":")[1];
+      if (who && port) ports.set(Number.parseInt(port, 16), who);
+    }
+  }
+  return ports;
+}
 
 export class PgWaitSampler {
   private readonly counts = new Map<
@@ -87,10 +136,28 @@ export class PgWaitSampler {
   private readonly ticksByWho = new Map<string, number>();
   private startedAt = 0;
 
+  private ports = new Map<number, string>();
+  private portsAt = 0;
+
   constructor(
     private readonly db: Database,
+    private readonly owners: readonly ConnectionOwner[] = [],
     private readonly intervalMs = 50,
   ) {}
+
+  /** Whose connection a backend serves. */
+  private whoOf(app: string, clientPort: number | null): string {
+    if (app === "spotx" && clientPort !== null && this.owners.length > 0) {
+      // New connections appear as pools grow: look again, at most once a second.
+      if (!this.ports.has(clientPort) && performance.now() - this.portsAt > 1_000) {
+        this.ports = portOwners(this.owners);
+        this.portsAt = performance.now();
+      }
+      const owner = this.ports.get(clientPort);
+      if (owner) return owner;
+    }
+    return WHO[app] ?? app;
+  }
 
   start(): void {
     this.running = true;
@@ -136,9 +203,10 @@ export class PgWaitSampler {
       state: string;
       query: string;
       app: string;
+      port: number | null;
     }>(sql`
       SELECT pid, coalesce(wait_event_type || ':' || wait_event, 'CPU') AS wait, state, query,
-             application_name AS app
+             application_name AS app, client_port AS port
         FROM pg_stat_activity
        WHERE datname = current_database() AND pid <> pg_backend_pid()`);
     this.samples += 1;
@@ -147,7 +215,7 @@ export class PgWaitSampler {
       for (const row of found.rows) {
         const stat = pidStat(row.pid);
         if (!stat) continue;
-        const who = WHO[row.app] ?? row.app;
+        const who = this.whoOf(row.app, row.port);
         const previous = this.backends.get(row.pid);
         if (previous && previous.who === who) {
           this.ticksByWho.set(who, (this.ticksByWho.get(who) ?? 0) + stat.ticks - previous.ticks);
@@ -162,7 +230,7 @@ export class PgWaitSampler {
       // Waiting for the client inside a transaction is the client's time, not the server's.
       const what =
         row.state === "idle in transaction" ? "idle in transaction" : (row.wait ?? "CPU");
-      const who = WHO[row.app] ?? row.app;
+      const who = this.whoOf(row.app, row.port);
       const key = `${who}\u0000${what}\u0000${statement}`;
       const entry = this.counts.get(key) ?? { who, what, statement, n: 0 };
       entry.n += 1;

@@ -9,7 +9,7 @@ import { sql } from "drizzle-orm";
 import { type CpuMeter, type CpuPerOperation, type CpuReport, cpuPerOperation } from "./cpu";
 import type { LoadDriver } from "./load-driver";
 import type { OpenLoopReport } from "./open-loop";
-import { type PgWaitReport, PgWaitSampler } from "./pg-waits";
+import { type ConnectionOwner, type PgWaitReport, PgWaitSampler } from "./pg-waits";
 import {
   type HistogramDelta,
   histogramDelta,
@@ -123,6 +123,8 @@ export type PhaseContext = {
   cpu: CpuMeter;
   workerPort: number;
   webPort: number;
+  /** The apps' processes, whose PostgreSQL connections are told apart by client port. */
+  apps: ConnectionOwner[];
   maxInFlight: number;
   /** Where settlement announces settled orders (Redis pub/sub). */
   redisUrl: string;
@@ -168,7 +170,7 @@ export async function runPhase(
     }
   })();
 
-  const waits = new PgWaitSampler(observer);
+  const waits = new PgWaitSampler(observer, ctx.apps);
   waits.start();
   const { loop, tally } = await driver.run({
     rate: options.rate,
@@ -218,6 +220,7 @@ export async function runPhase(
   if (loop.issued_per_sec < options.rate * 0.95) {
     whyNot.push(`generator issued ${loop.issued_per_sec}/s of ${options.rate}/s`);
   }
+  if (loop.not_issued > 0) whyNot.push(`${loop.not_issued} commands never issued`);
   if (loop.late_p99_ms > 100) whyNot.push(`commands started late (p99 ${loop.late_p99_ms} ms)`);
   if (refusedTotal > loop.issued * 0.01) whyNot.push(`${refusedTotal} commands refused`);
   if (endState.oldestPendingMs > BOUNDED_LAG_MS) {

@@ -160,7 +160,7 @@ function socketSummary(f: FleetResult): LatencySummary {
 
 function socketNote(f: FleetResult | null, unavailable: string | null): string {
   if (!f) return `not measured: ${unavailable ?? "?"}`;
-  return `${f.subscribed} clients × ${n(f.probes)} probes; missed ${n(f.missing)}, gaps ${f.gaps}; clients' event loop p99 ${ms(f.loop_delay_p99_ms)}`;
+  return `${f.measuring} of ${f.subscribed} clients timing ${n(f.probes)} probes; missed ${n(f.missing)}, gaps ${f.gaps}; clients' event loop p99 ${ms(f.loop_delay_p99_ms)}`;
 }
 
 function settleNote(p: PhaseReport): string {
@@ -170,7 +170,8 @@ function settleNote(p: PhaseReport): string {
 }
 
 function generatorLine(p: PhaseReport): string {
-  return `generator: ${n(p.loop.issued_per_sec)}/s issued, started late p99 ${ms(p.loop.late_p99_ms)} (max ${ms(p.loop.late_max_ms)}); placed ${n(p.placed_per_sec)}/s, cancels ${n(p.cancels)} (+${n(p.cancels_already_closed)} already filled), refused ${JSON.stringify(p.refused)}`;
+  const gaveUp = p.loop.not_issued > 0 ? ` (${n(p.loop.not_issued)} never issued)` : "";
+  return `generator: ${n(p.loop.issued_per_sec)}/s issued${gaveUp}, started late p99 ${ms(p.loop.late_p99_ms)} (max ${ms(p.loop.late_max_ms)}); placed ${n(p.placed_per_sec)}/s, cancels ${n(p.cancels)} (+${n(p.cancels_already_closed)} already filled), refused ${JSON.stringify(p.refused)}`;
 }
 
 /** CPU µs per order operation, by process, one row per phase. */
@@ -267,9 +268,14 @@ export function printReport(r: E2eReport): void {
     "ack = from the command's due time on the open-loop schedule to its answer (a generator that fell behind counts); service = from the call / request sent",
   );
   out.push("");
-  out.push(
-    `fixed rate: ${n(f.offered_per_sec)} order operations/s — in-process ${f.seconds} s${h ? `, HTTP ${h.seconds} s` : ""}${many ? `, ${many.socket?.subscribed ?? 0} socket clients ${many.seconds} s` : ""}`,
-  );
+  const fixedParts = [`in-process ${n(f.offered_per_sec)}/s for ${f.seconds} s`];
+  if (h) fixedParts.push(`HTTP ${n(h.offered_per_sec)}/s for ${h.seconds} s`);
+  if (many) {
+    fixedParts.push(
+      `${n(many.socket?.subscribed ?? 0)} socket clients, in-process ${n(many.offered_per_sec)}/s for ${many.seconds} s`,
+    );
+  }
+  out.push(`fixed rates (order operations/s): ${fixedParts.join("; ")}`);
   const rows: string[][] = [
     latencyRow("in-process ack: place", f.ack, `service p99 ${ms(f.ack_service.p99_ms)}`),
     latencyRow("in-process ack: cancel", f.cancel_ack),
