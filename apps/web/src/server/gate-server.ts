@@ -4,6 +4,7 @@
 // lives in @spotx/api (src/gate, src/guards).
 import type http from "node:http";
 import { TradingService } from "@spotx/api";
+import { CredentialListener } from "@spotx/api/auth/credential-listener";
 import {
   ApiKeyAuthenticator,
   GateRestApi,
@@ -75,6 +76,15 @@ export async function startGateApi(options: GateApiOptions): Promise<GateApi> {
     replay: new SignatureReplayGuard({ redis, names }),
     log,
   });
+  // Keys the authenticator keeps in memory are dropped the moment a credential change is
+  // announced (a revoked key, a frozen user, a new password), on every web instance.
+  const credentials = new CredentialListener({
+    redis,
+    names,
+    log: log.child({ part: "credentials" }),
+    onChange: (change) => authenticator.forget(change),
+  });
+  await credentials.start();
   const address = (req: http.IncomingMessage) => clientAddress(req, options.trustedProxies);
   const services = {
     db,
@@ -107,6 +117,7 @@ export async function startGateApi(options: GateApiOptions): Promise<GateApi> {
     websocket,
     attach: (server) => websocket.attach(server),
     async close() {
+      await credentials.stop();
       await websocket.close();
       await settled.stop();
       await ownRateLimits?.stop();

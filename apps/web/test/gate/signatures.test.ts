@@ -3,7 +3,14 @@
 // refused with its label: wrong secret, altered body or query, a query rewritten to mean
 // something else, a skewed clock, a replay to a strict key however it is cased, a revoked key, a read-only key placing an order, a frozen user trading, an address outside the
 // key's allowlist, missing headers.
-import { EMPTY_BODY_HASH, signaturePayload, signChannel, signRequest } from "@spotx/api/gate";
+import { announceCredentialChange } from "@spotx/api/auth/credential-events";
+import {
+  EMPTY_BODY_HASH,
+  KEY_CACHE_MS,
+  signaturePayload,
+  signChannel,
+  signRequest,
+} from "@spotx/api/gate";
 import { revokeApiKey, schema } from "@spotx/db";
 import { eq, sql } from "drizzle-orm";
 import { GateApiV4Auth } from "gate-api";
@@ -371,12 +378,33 @@ describe("signed requests", () => {
     expectRefusal(await unknown.get("/spot/accounts"), 401, "INVALID_KEY");
   });
 
-  it("refuse a revoked key with INVALID_KEY", async () => {
+  it("refuse a revoked key with INVALID_KEY: at once when announced, within the key cache's life when not", async () => {
+    const keyIdOf = async (key: string) =>
+      (
+        await gx.db
+          .select({ id: schema.apiKeys.id })
+          .from(schema.apiKeys)
+          .where(eq(schema.apiKeys.key, key))
+      )[0]?.id;
+    // Revoked as account.apiKeys.revoke does it: in the database, then announced.
     const owner = await gx.trader();
     const client = new SignedClient(gx.baseUrl, owner);
     expect((await client.get("/spot/accounts")).status).toBe(200);
     expect(await revokeApiKey(gx.db, owner.userId, owner.key)).toBe(true);
-    expectRefusal(await client.get("/spot/accounts"), 401, "INVALID_KEY");
+    await announceCredentialChange(gx.redis, gx.exchange.names, {
+      userId: owner.userId,
+      keyId: await keyIdOf(owner.key),
+      reason: "key_revoked",
+    });
+    const announced = Date.now();
+    await refusedWithin(client, 1_000);
+    expect(Date.now() - announced).toBeLessThan(1_000);
+    // Revoked in the database alone (an announcement lost): the kept key expires.
+    const other = await gx.trader();
+    const unannounced = new SignedClient(gx.baseUrl, other);
+    expect((await unannounced.get("/spot/accounts")).status).toBe(200);
+    expect(await revokeApiKey(gx.db, other.userId, other.key)).toBe(true);
+    await refusedWithin(unannounced, KEY_CACHE_MS + 1_000);
   });
 
   it("refuse a read-only key placing or cancelling an order with FORBIDDEN; it still reads", async () => {
@@ -446,6 +474,20 @@ async function signedHeaders(
     Timestamp: timestamp,
     SIGN: signRequest(as.secret, { method, path, query, body, timestamp }),
   };
+}
+
+/** Polls a signed read until it is refused INVALID_KEY, failing after `ms`. */
+async function refusedWithin(client: SignedClient, ms: number) {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const answer = await client.get("/spot/accounts");
+    if (answer.status === 401) {
+      expectRefusal(answer, 401, "INVALID_KEY");
+      return;
+    }
+    if (Date.now() > deadline) throw new Error(`the revoked key was still accepted after ${ms} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }
 
 async function asAnswer(response: Response): Promise<Answer> {

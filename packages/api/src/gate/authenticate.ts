@@ -3,6 +3,11 @@
 // gate.io's label; secrets are compared in constant time and never logged. A key's last use is
 // recorded at most once a minute per key and process, not per request.
 //
+// A key (its row, its opened secret, its user's standing) is kept in memory for `KEY_CACHE_MS`
+// after it was read, so a trading program's requests cost no database round trip each: a
+// revocation, a freeze or a password change is announced on Redis and drops the affected keys
+// at once (`forget`); an announcement that was lost is outlived by the cache's short life.
+//
 // Two choices where gate.io's clients and security pull apart:
 // - The query a signature covers: gate.io's own SDK signs the query before percent-escaping it,
 //   so a signature over the decoded query is accepted too — but only when the decoded text says
@@ -25,6 +30,9 @@ import { signaturesMatch, signChannel, signRequest } from "./signature";
 
 /** How far a request's Timestamp may be from the server's clock, either way. */
 export const SIGNATURE_WINDOW_SECONDS = 60;
+/** How long a key read from the database answers for it (see the file's opening). */
+export const KEY_CACHE_MS = 5_000;
+const KEY_CACHE_LIMIT = 10_000;
 const TOUCH_EVERY_MS = 60_000;
 
 export type ApiPermission = "read" | "trade";
@@ -58,7 +66,11 @@ export type ApiKeyAuthenticatorOptions = {
   log: Logger;
   /** The clock, in ms (tests move it). */
   now?: () => number;
+  /** How long a key read from the database is kept (KEY_CACHE_MS; 0: never). */
+  keyCacheMs?: number;
 };
+
+type LoadedKey = Awaited<ReturnType<ApiKeyAuthenticator["readKey"]>>;
 
 const KEY_SHAPE = /^[A-Za-z0-9_-]{1,128}$/;
 const TIMESTAMP_SHAPE = /^\d{1,12}(\.\d{1,9})?$/;
@@ -99,9 +111,23 @@ export function addressAllowed(allowlist: readonly string[], ip: string | null):
 export class ApiKeyAuthenticator {
   private readonly lastTouched = new Map<bigint, number>();
   private readonly now: () => number;
+  private readonly keys = new Map<string, { key: LoadedKey; until: number }>();
 
   constructor(private readonly options: ApiKeyAuthenticatorOptions) {
     this.now = options.now ?? Date.now;
+  }
+
+  /**
+   * Drops the kept keys a credential change concerns: the revoked key, or every key of a user
+   * frozen or whose password changed. The next request reads them from the database again.
+   */
+  forget(change: { userId: bigint; keyId?: bigint }): void {
+    for (const [name, entry] of this.keys) {
+      const k = entry.key;
+      if (change.keyId !== undefined ? k.id === change.keyId : k.userId === change.userId) {
+        this.keys.delete(name);
+      }
+    }
   }
 
   /** The caller of a signed REST request, or a GateError with the label gate.io gives. */
@@ -197,8 +223,25 @@ export class ApiKeyAuthenticator {
     return Math.ceil((signedAt + SIGNATURE_WINDOW_SECONDS) * 1000 - this.now()) + 1_000;
   }
 
-  private async loadKey(key: string) {
+  private async loadKey(key: string): Promise<LoadedKey> {
     if (!KEY_SHAPE.test(key)) throw new GateError("INVALID_KEY", "invalid API key");
+    const ttl = this.options.keyCacheMs ?? KEY_CACHE_MS;
+    const now = this.now();
+    const kept = this.keys.get(key);
+    if (kept && kept.until > now) return kept.key;
+    const found = await this.readKey(key);
+    if (ttl > 0) {
+      this.keys.delete(key);
+      if (this.keys.size >= KEY_CACHE_LIMIT) {
+        const oldest = this.keys.keys().next().value;
+        if (oldest !== undefined) this.keys.delete(oldest);
+      }
+      this.keys.set(key, { key: found, until: now + ttl });
+    }
+    return found;
+  }
+
+  private async readKey(key: string) {
     const { apiKeys, users } = schema;
     const rows = await this.options.db
       .select({
@@ -221,7 +264,7 @@ export class ApiKeyAuthenticator {
   }
 
   private async admit(
-    found: Awaited<ReturnType<ApiKeyAuthenticator["loadKey"]>>,
+    found: LoadedKey,
     ip: string | null,
     once: { sign: string; ttlMs: number } | null,
   ): Promise<ApiCaller> {

@@ -4,6 +4,7 @@ export {
   type ApiCaller,
   ApiKeyAuthenticator,
   addressAllowed,
+  KEY_CACHE_MS,
   SIGNATURE_WINDOW_SECONDS,
 } from "./authenticate";
 export type { GateAnswer, GateCall, GateServices } from "./call";
