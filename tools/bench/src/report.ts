@@ -126,7 +126,7 @@ function stages(s: StageFigures, door: PhaseReport["door"]): string[] {
         stageRow(`placement batch commit (${where})`, s.placement_batch_ms),
         stageRow(`cancel batch commit (${where})`, s.cancel_batch_ms),
         stageRow("outbox → Kafka produce (acks=all)", s.outbox_produce_ms),
-        stageRow("engine batch: apply + Kafka txn commit", s.engine_batch_ms),
+        stageRow("engine batch: apply + events acknowledged", s.engine_batch_ms),
         stageRow("engine, one command", s.engine_command_us, "µs"),
         stageRow("settlement batch (PostgreSQL)", s.settlement_batch_ms),
         stageRow("market data: command → socket emit", s.socket_fanout_ms),

@@ -25,6 +25,7 @@ import { type Database, openSecret, schema } from "@spotx/db";
 import type { Logger } from "@spotx/platform/logger";
 import { and, eq, isNull } from "drizzle-orm";
 import type { SignatureReplayGuard } from "../guards/replay";
+import { SingleFlight } from "../single-flight";
 import { GateError } from "./errors";
 import { signaturesMatch, signChannel, signRequest } from "./signature";
 
@@ -112,6 +113,10 @@ export class ApiKeyAuthenticator {
   private readonly lastTouched = new Map<bigint, number>();
   private readonly now: () => number;
   private readonly keys = new Map<string, { key: LoadedKey; until: number }>();
+  /** Reads of a key not kept: one per key at a time, shared by the requests that need it. */
+  private readonly reads = new SingleFlight<string, LoadedKey>();
+  /** Counts forget() calls: a read that started before one is answered but not kept. */
+  private generation = 0;
 
   constructor(private readonly options: ApiKeyAuthenticatorOptions) {
     this.now = options.now ?? Date.now;
@@ -122,6 +127,8 @@ export class ApiKeyAuthenticator {
    * frozen or whose password changed. The next request reads them from the database again.
    */
   forget(change: { userId: bigint; keyId?: bigint }): void {
+    this.generation += 1;
+    this.reads.clear();
     for (const [name, entry] of this.keys) {
       const k = entry.key;
       if (change.keyId !== undefined ? k.id === change.keyId : k.userId === change.userId) {
@@ -229,8 +236,9 @@ export class ApiKeyAuthenticator {
     const now = this.now();
     const kept = this.keys.get(key);
     if (kept && kept.until > now) return kept.key;
-    const found = await this.readKey(key);
-    if (ttl > 0) {
+    const generation = this.generation;
+    const found = await this.reads.run(key, () => this.readKey(key));
+    if (ttl > 0 && generation === this.generation) {
       this.keys.delete(key);
       if (this.keys.size >= KEY_CACHE_LIMIT) {
         const oldest = this.keys.keys().next().value;

@@ -6,6 +6,7 @@ import { unitsToDecimal } from "@spotx/engine";
 import { engineBounds, type MarketPrecision } from "@spotx/protocol";
 import { asc, eq } from "drizzle-orm";
 import { alias } from "drizzle-orm/pg-core";
+import { Refreshing } from "../single-flight";
 import type { HaltSource } from "../trading/trading-service";
 import { GateError } from "./errors";
 
@@ -68,19 +69,24 @@ const PAIR = /^[A-Z0-9]{2,12}_[A-Z0-9]{2,12}$/;
 const CURRENCY = /^[A-Z0-9]{2,12}$/;
 
 export class MarketDirectory {
-  private marketsCache: { at: number; value: Map<string, GateMarket> } | null = null;
-  private assetsCache: { at: number; value: Map<string, GateAsset> } | null = null;
+  private readonly marketsCache: Refreshing<Map<string, GateMarket>>;
+  private readonly assetsCache: Refreshing<Map<string, GateAsset>>;
 
   constructor(
     private readonly db: Database,
     private readonly halts: HaltSource,
-    private readonly cacheMs = 2_000,
-  ) {}
+    cacheMs = 2_000,
+  ) {
+    this.marketsCache = new Refreshing(() => this.loadMarkets(), cacheMs);
+    this.assetsCache = new Refreshing(() => this.loadAssets(), cacheMs);
+  }
 
-  async markets(): Promise<Map<string, GateMarket>> {
-    if (this.marketsCache && Date.now() - this.marketsCache.at < this.cacheMs) {
-      return this.marketsCache.value;
-    }
+  /** Every market, read at most once per `cacheMs` however many requests ask meanwhile. */
+  markets(): Promise<Map<string, GateMarket>> {
+    return this.marketsCache.get();
+  }
+
+  private async loadMarkets(): Promise<Map<string, GateMarket>> {
     const { markets } = schema;
     const base = alias(schema.assets, "base_asset");
     const quote = alias(schema.assets, "quote_asset");
@@ -123,7 +129,6 @@ export class MarketDirectory {
         createdAt: market.createdAt,
       });
     }
-    this.marketsCache = { at: Date.now(), value };
     return value;
   }
 
@@ -134,14 +139,14 @@ export class MarketDirectory {
     return found;
   }
 
-  async assets(): Promise<Map<string, GateAsset>> {
-    if (this.assetsCache && Date.now() - this.assetsCache.at < this.cacheMs) {
-      return this.assetsCache.value;
-    }
+  /** Every asset, read at most once per `cacheMs`. */
+  assets(): Promise<Map<string, GateAsset>> {
+    return this.assetsCache.get();
+  }
+
+  private async loadAssets(): Promise<Map<string, GateAsset>> {
     const rows = await this.db.select().from(schema.assets).orderBy(asc(schema.assets.symbol));
-    const value = new Map(rows.map((a) => [a.symbol, a]));
-    this.assetsCache = { at: Date.now(), value };
-    return value;
+    return new Map(rows.map((a) => [a.symbol, a]));
   }
 
   /** The asset named, or a GateError: INVALID_PARAM_VALUE for a parameter, NOT_FOUND for a path. */

@@ -19,6 +19,7 @@ import type { Topology } from "@spotx/platform/topology";
 import { cancelAllCommand, engineBounds, type MarketRules, placeCommand } from "@spotx/protocol";
 import { and, desc, eq, inArray } from "drizzle-orm";
 import type { z } from "zod";
+import { Refreshing, SingleFlight } from "../single-flight";
 import { CancelBatcher } from "./cancel-batcher";
 import type { GroupCommitOptions } from "./group-commit";
 import {
@@ -58,13 +59,14 @@ const bad = (message: string) => new LedgerError("INVALID_PARAM_VALUE", message)
 export class TradingService {
   private readonly batcher: PlacementBatcher;
   private readonly cancels: CancelBatcher;
-  private markets = new Map<string, Market>();
-  private marketsLoadedAt = 0;
+  private readonly markets: Refreshing<Map<string, Market>>;
   private readonly lastPrices = new Map<string, { price: bigint | null; at: number }>();
+  private readonly lastPriceReads = new SingleFlight<string, bigint | null>();
   private readonly cacheMs: number;
 
   constructor(private readonly options: TradingServiceOptions) {
     this.cacheMs = options.cacheMs ?? 2_000;
+    this.markets = new Refreshing(() => this.loadMarkets(), this.cacheMs);
     const relay = new RelayWakeup(options.db, options.names.postgres.outboxChannel);
     this.batcher = new PlacementBatcher(options.db, { ...options.batcher, relay });
     this.cancels = new CancelBatcher(options.db, {
@@ -183,21 +185,23 @@ export class TradingService {
     return order;
   }
 
+  /** The market's rules, read at most once per `cacheMs` (at once for a market not known yet). */
   private async market(symbol: string): Promise<Market> {
-    if (Date.now() - this.marketsLoadedAt > this.cacheMs || !this.markets.has(symbol)) {
-      const rules = await loadMarketRules(this.options.db);
-      const specs = await loadMarkets(this.options.db, [...rules.keys()]);
-      const next = new Map<string, Market>();
-      for (const [name, rule] of rules) {
-        const spec = specs.get(name);
-        if (spec) next.set(name, { spec, rules: rule, bounds: engineBounds(rule) });
-      }
-      this.markets = next;
-      this.marketsLoadedAt = Date.now();
-    }
-    const market = this.markets.get(symbol);
+    let market = (await this.markets.get()).get(symbol);
+    if (!market) market = (await this.markets.get({ fresh: true })).get(symbol);
     if (!market) throw new LedgerError("INVALID_CURRENCY_PAIR", `unknown market ${symbol}`);
     return market;
+  }
+
+  private async loadMarkets(): Promise<Map<string, Market>> {
+    const rules = await loadMarketRules(this.options.db);
+    const specs = await loadMarkets(this.options.db, [...rules.keys()]);
+    const next = new Map<string, Market>();
+    for (const [name, rule] of rules) {
+      const spec = specs.get(name);
+      if (spec) next.set(name, { spec, rules: rule, bounds: engineBounds(rule) });
+    }
+    return next;
   }
 
   /** The engine refuses limit prices beyond the band around the last trade; say so up front. */
@@ -217,16 +221,19 @@ export class TradingService {
   private async lastPrice(symbol: string): Promise<bigint | null> {
     const cached = this.lastPrices.get(symbol);
     if (cached && Date.now() - cached.at < this.cacheMs) return cached.price;
-    const { trades } = schema;
-    const found = await this.options.db
-      .select({ price: trades.priceTicks })
-      .from(trades)
-      .where(eq(trades.market, symbol))
-      .orderBy(desc(trades.id))
-      .limit(1);
-    const price = found[0]?.price ?? null;
-    this.lastPrices.set(symbol, { price, at: Date.now() });
-    return price;
+    return this.lastPriceReads.run(symbol, async () => {
+      const at = Date.now();
+      const { trades } = schema;
+      const found = await this.options.db
+        .select({ price: trades.priceTicks })
+        .from(trades)
+        .where(eq(trades.market, symbol))
+        .orderBy(desc(trades.id))
+        .limit(1);
+      const price = found[0]?.price ?? null;
+      this.lastPrices.set(symbol, { price, at });
+      return price;
+    });
   }
 }
 
