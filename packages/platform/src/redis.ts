@@ -24,6 +24,13 @@ export function createRedis(
     enableAutoPipelining: options.autoPipelining ?? false,
     connectTimeout: 5_000,
     maxRetriesPerRequest: 3,
+    // ioredis 5.8.2+ sends CLIENT SETINFO while connecting and lets a (P)SUBSCRIBE issued
+    // meanwhile go out before its ready check: the check's INFO is then refused ("Connection in
+    // subscriber mode"), the client reconnects and comes back *without* the subscription —
+    // silently, on a busy process (redis/ioredis#2037, fixed in 6.0). Without the SETINFO
+    // handshake the ready check runs first. Every subscriber here (settled orders, credential
+    // changes, the socket.io adapter's duplicates) depends on it.
+    disableClientInfo: true,
   });
   client.on("error", () => {
     metrics.dependencyErrors.inc({ dependency: "redis" });
