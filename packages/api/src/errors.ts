@@ -21,6 +21,7 @@ const LABEL_CODES = {
   ORDER_CLOSED: "BAD_REQUEST",
   POC_FILL_IMMEDIATELY: "BAD_REQUEST",
   ORDER_NOT_FOUND: "NOT_FOUND",
+  CLIENT_ID_NOT_FOUND: "NOT_FOUND",
   NOT_FOUND: "NOT_FOUND",
   FORBIDDEN: "FORBIDDEN",
   /** A state-changing call without the CSRF header (see auth/csrf.ts). */

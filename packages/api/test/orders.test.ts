@@ -37,14 +37,13 @@ describe("orders.place", () => {
   it("holds price × amount for a limit buy and answers with the pending order", async () => {
     const user = await funded();
     const caller = await f.callerAs(user);
-    const { order, duplicate } = await caller.orders.place({
+    const { order } = await caller.orders.place({
       market: "BTC_USDT",
       side: "buy",
       amount: "0.01",
       price: "30000",
       text: "t-first",
     });
-    expect(duplicate).toBe(false);
     expect(order).toMatchObject({
       market: "BTC_USDT",
       side: "buy",
@@ -64,7 +63,7 @@ describe("orders.place", () => {
       text: "t-first",
     });
     expect(await balance(user, "USDT")).toEqual({ available: "700", locked: "300" });
-    // The same client id again is the same order, held once.
+    // The same client id again is a label on a second order, held on its own (gate.io's `text`).
     const again = await caller.orders.place({
       market: "BTC_USDT",
       side: "buy",
@@ -72,8 +71,9 @@ describe("orders.place", () => {
       price: "30000",
       text: "t-first",
     });
-    expect(again).toMatchObject({ duplicate: true, order: { id: order.id } });
-    expect(await balance(user, "USDT")).toEqual({ available: "700", locked: "300" });
+    expect(again.order).toMatchObject({ text: "t-first", status: "pending" });
+    expect(again.order.id).not.toBe(order.id);
+    expect(await balance(user, "USDT")).toEqual({ available: "400", locked: "600" });
   });
 
   it("takes a market buy's amount in the quote asset (spend 50 USDT)", async () => {
@@ -90,6 +90,7 @@ describe("orders.place", () => {
       price: null,
       amount: "50",
       amountAsset: "USDT",
+      text: "web", // no client text: labelled with where it came from, as gate.io does
     });
     expect(await balance(user, "USDT")).toEqual({ available: "950", locked: "50" });
   });
@@ -193,10 +194,10 @@ describe("orders.cancel and orders.cancelAll", () => {
       type: "cancel",
       orderId: Number(order.id),
     });
-    // By client id too, and an unknown id is ORDER_NOT_FOUND.
+    // By client id too; a client id that names nothing is CLIENT_ID_NOT_FOUND, as on gate.io.
     await expect(
       caller.orders.cancel({ market: "BTC_USDT", orderId: "t-never-used" }),
-    ).rejects.toMatchObject({ label: "ORDER_NOT_FOUND", code: "NOT_FOUND" });
+    ).rejects.toMatchObject({ label: "CLIENT_ID_NOT_FOUND", code: "NOT_FOUND" });
   });
 
   it("cancelAll answers with the user's live orders of the market", async () => {

@@ -10,6 +10,8 @@ export const LEDGER_LABELS = [
   "INVALID_CURRENCY_PAIR",
   "AMOUNT_TOO_LITTLE",
   "ORDER_NOT_FOUND",
+  /** No order of the user's in the pair with that client text, live or finished within the hour. */
+  "CLIENT_ID_NOT_FOUND",
   "ORDER_CLOSED",
   "NOT_FOUND",
   "FORBIDDEN",

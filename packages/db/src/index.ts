@@ -50,7 +50,13 @@ export type { MarketSpec, NewAsset, NewMarket } from "./markets";
 export { createAsset, createMarket, loadMarket, loadMarkets, MAX_ASSET_DECIMALS } from "./markets";
 export { migrateDatabase, migrationsFolder } from "./migrate";
 export type { Order, OrderType, PlaceOrderInput, TimeInForce } from "./orders";
-export { jsonSafe } from "./orders";
+export {
+  jsonSafe,
+  ordersByText,
+  TEXT_LOOKUP_AFTER_FINISH_MS,
+  type TextName,
+  textNameOf,
+} from "./orders";
 export type { PasswordCost } from "./passwords";
 export { hashPassword, PASSWORD_COST, passwordNeedsRehash, verifyPassword } from "./passwords";
 export type { PlacedOrder, PlaceResult } from "./placement";

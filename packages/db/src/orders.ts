@@ -2,7 +2,10 @@
 // (placement.ts) holds the funds the order may spend, inserts the order and the outbox row that
 // carries it to the engine, in one transaction: nothing reaches Kafka that is not already
 // durable here, and no order exists without its hold.
+import { sql } from "drizzle-orm";
+import type { Database } from "./client";
 import { LedgerError } from "./errors";
+import { type OrderRow, orderFromRow } from "./order-rows";
 import type { orders } from "./schema";
 import type { Side } from "./settlement";
 
@@ -50,4 +53,51 @@ export function jsonSafe(value: unknown): unknown {
     throw new LedgerError("INVALID_PARAM_VALUE", "the value contains a NUL character");
   }
   return text === undefined ? undefined : JSON.parse(text);
+}
+
+/**
+ * How long after an order finished its client text still names it. gate.io's documents
+ * disagree (30 min after creation, only while open, 1 h after finishing); spotx takes the last
+ * (GATE_API_MORE.md, "spotx's decisions").
+ */
+export const TEXT_LOOKUP_AFTER_FINISH_MS = 3_600_000;
+
+/** A client text as a lookup names it: whose, in which pair. */
+export type TextName = { userId: bigint; market: string; text: string };
+
+/**
+ * The orders that client texts name, keyed by textNameOf: for each (user, pair, text), the
+ * user's newest order in the pair with that text among those still live or finished within
+ * TEXT_LOOKUP_AFTER_FINISH_MS of `now` (a text is a label: several orders may carry it). A name
+ * with no such order is absent. One statement for any number of names.
+ */
+export async function ordersByText(
+  db: Database,
+  names: readonly TextName[],
+  now: Date,
+): Promise<Map<string, Order>> {
+  if (names.length === 0) return new Map();
+  const cutoff = new Date(now.getTime() - TEXT_LOOKUP_AFTER_FINISH_MS);
+  const found = await db.execute<OrderRow>(sql`
+    SELECT DISTINCT ON (o.user_id, o.market, o.text) o.*
+      FROM unnest(${sql.param(names.map((n) => n.userId))}::bigint[],
+                  ${sql.param(names.map((n) => n.market))}::text[],
+                  ${sql.param(names.map((n) => n.text))}::text[]) AS x(user_id, market, text)
+      JOIN orders o ON o.user_id = x.user_id AND o.market = x.market AND o.text = x.text
+     WHERE o.status IN ('pending', 'open') OR o.updated_at >= ${cutoff.toISOString()}::timestamptz
+     ORDER BY o.user_id, o.market, o.text, o.id DESC`);
+  return new Map(
+    found.rows.map((row) => {
+      const order = orderFromRow(row);
+      return [
+        textNameOf({ userId: order.userId, market: order.market, text: row.text ?? "" }),
+        order,
+      ];
+    }),
+  );
+}
+
+/** The key ordersByText answers a name under. */
+export function textNameOf(name: TextName): string {
+  return `${name.userId}\u0000${name.market}\u0000${name.text}`;
 }

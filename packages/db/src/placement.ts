@@ -10,9 +10,9 @@
 // balance under the row lock and is the last thing before the commit. A lost race (another
 // placement spent from the account in between) sends only that account's orders round again.
 //
-// A client order id (`text`) is an idempotency key per user: placing it again — in a later
-// batch, in the same batch, or in a concurrent batch — returns the first order, never a second
-// order or a second hold.
+// A client order id (`text`) is a label, as on gate.io: two orders may carry the same one, and
+// each is an order of its own. A request sent twice is caught before it gets here, by the replay
+// guard on the signed request (packages/api/src/guards/replay.ts), not by its label.
 import { sql } from "drizzle-orm";
 import type { Database, Transaction } from "./client";
 import { invariant, LedgerError } from "./errors";
@@ -27,15 +27,8 @@ import {
   requireOneOf,
   requireText,
 } from "./input";
-import {
-  accountKey,
-  type Balance,
-  pgConstraint,
-  retryTransaction,
-  type TransferOutcome,
-} from "./ledger";
+import { accountKey, type Balance, retryTransaction, type TransferOutcome } from "./ledger";
 import { type MarketSpec, toSpec } from "./markets";
-import { type OrderRow, orderFromRow } from "./order-rows";
 import {
   jsonSafe,
   type Order,
@@ -48,7 +41,7 @@ import type { Side } from "./settlement";
 import { lotsToBaseMinor, quoteMinorFor } from "./units";
 
 export type PlaceResult =
-  | { ok: true; order: Order; duplicate: boolean; outboxId: bigint | null }
+  | { ok: true; order: Order; outboxId: bigint | null }
   | { ok: false; error: LedgerError };
 
 /** The most placements one call takes: a batch is one statement, kept short. */
@@ -177,7 +170,6 @@ type Placement =
   | {
       ok: true;
       order: Order;
-      duplicate: boolean;
       outboxId: bigint | null;
       hold: TransferOutcome;
     }
@@ -199,11 +191,7 @@ type Round = {
   decided: Map<number, Placement>;
   /** Inputs whose balance changed between the read and the write: decided again next round. */
   lost: Work[];
-  /** Inputs repeating the text of an earlier input of the batch, waiting for that one's outcome. */
-  repeats: { work: Work; of: number }[];
 };
-
-const textKey = (userId: bigint, text: string) => `${userId}\u0000${text}`;
 
 /**
  * Rounds that read balances without locking them before one falls back to locking them for
@@ -371,7 +359,6 @@ function placed(
     decided.set(a.work.index, {
       ok: true,
       order: a.order,
-      duplicate: false,
       outboxId: a.payload === null ? null : a.work.outboxId,
       hold: { transferId, duplicate: false, balances: [balance] },
     });
@@ -386,9 +373,8 @@ function placed(
  * Writes, without reading first, the inputs of every account whose inputs all pass their
  * market's rules (a market read before); the statement itself checks the users are active,
  * the markets trading and each account's balance covering all of its inputs. What it did not
- * write — a frozen user, a halted market, an account short of funds, a market not known yet, a
- * client order id used before — goes the careful way, which says why (and decides an account
- * short of funds order by order). Returns the placements made and the inputs left.
+ * write — a frozen user, a halted market, an account short of funds, a market not known yet —
+ * goes the careful way, which says why (and decides an account short of funds order by order). Returns the placements made and the inputs left.
  */
 async function placeDirectly(
   db: Database,
@@ -427,13 +413,7 @@ async function placeDirectly(
     if (a instanceof LedgerError) return { decided: new Map(), left: work };
     accepted.push(a);
   }
-  let written: Awaited<ReturnType<typeof writePlacements>>;
-  try {
-    written = await retryTransaction(() => writePlacements(db, accepted), 5);
-  } catch (error) {
-    if (textRace(error)) return { decided: new Map(), left: work };
-    throw error;
-  }
+  const written = await retryTransaction(() => writePlacements(db, accepted), 5);
   const { decided } = placed(accepted, written);
   return { decided, left: work.filter((w) => !decided.has(w.index)) };
 }
@@ -442,8 +422,8 @@ async function placeDirectly(
 // The careful path: read, decide order by order, write
 
 /**
- * One round over `work`: read what the decisions need (markets, users, earlier orders with the
- * same texts, the balances to hold from — unlocked, unless `lock`), decide each input in input
+ * One round over `work`: read what the decisions need (markets, users, the balances to hold
+ * from — unlocked, unless `lock`), decide each input in input
  * order, then write every accepted order in ONE statement whose balance update re-checks each
  * account (`available` still covers the account's holds). An account whose check fails writes
  * nothing of its orders; they come back in `lost`. Balance rows are therefore locked only from
@@ -457,19 +437,17 @@ async function placeRound(
 ): Promise<Round> {
   const decided = new Map<number, Placement>();
   const refuse = (w: Work, error: LedgerError) => decided.set(w.index, { ok: false, error });
-  const withText = work.filter((w) => w.p.text !== null);
 
   // One round trip reads everything the decisions need: the markets (their status is checked
   // here again, the durable record of a halt), the users, and the balance each order would hold
   // from (the market's quote for a buy, its base for a sell).
-  const [read, existing] = await Promise.all([
-    executePrepared<{
-      markets: MarketJson[] | null;
-      users: [string, string][] | null;
-      balances: [string, string, string, string, string][] | null;
-    }>(
-      executor,
-      sql`
+  const read = await executePrepared<{
+    markets: MarketJson[] | null;
+    users: [string, string][] | null;
+    balances: [string, string, string, string, string][] | null;
+  }>(
+    executor,
+    sql`
       SELECT
         (SELECT json_agg(json_build_array(m.symbol, m.base, m.quote, b.decimals, q.decimals,
                                           m.price_precision, m.amount_precision, m.status,
@@ -494,15 +472,7 @@ async function placeRound(
                             JOIN markets m ON m.symbol = p.market)
                   ORDER BY b.account_id
                   ${options.lock ? sql`FOR UPDATE OF b` : sql``}) l) AS balances`,
-    ),
-    withText.length === 0
-      ? Promise.resolve(null)
-      : executor.execute<OrderRow>(sql`
-          SELECT o.* FROM orders o
-            JOIN unnest(${sql.param(withText.map((w) => w.p.userId))}::bigint[],
-                        ${sql.param(withText.map((w) => w.p.text))}::text[]) AS x(user_id, text)
-              ON o.user_id = x.user_id AND o.text = x.text`),
-  ]);
+  );
   const row = read.rows[0];
   invariant(row, "the placement read returned no row");
   const markets = new Map((row.markets ?? []).map((m) => [m[0], marketFromJson(m)]));
@@ -514,33 +484,13 @@ async function placeRound(
       { available: BigInt(available), locked: BigInt(locked) },
     ]),
   );
-  const firstOrders = new Map<string, Order>();
-  for (const found of existing?.rows ?? []) {
-    if (found.text !== null) {
-      firstOrders.set(textKey(found.user_id, found.text), orderFromRow(found));
-    }
-  }
-
   // Decide in input order against what each account has left, as placing one at a time would.
-  const claimed = new Map<string, number>(); // text → index of the batch's first order with it
-  const repeats: Round["repeats"] = [];
   const fits: { w: Work; checked: ReturnType<typeof check> }[] = [];
   for (const w of work) {
     const { p } = w;
     const status = userStatus.get(p.userId);
     if (status === undefined) {
       refuse(w, new LedgerError("NOT_FOUND", `user ${p.userId} does not exist`));
-      continue;
-    }
-    const first = p.text === null ? undefined : firstOrders.get(textKey(p.userId, p.text));
-    if (first) {
-      decided.set(w.index, {
-        ok: true,
-        order: first,
-        duplicate: true,
-        outboxId: null,
-        hold: noHold,
-      });
       continue;
     }
     if (status !== "active") {
@@ -553,12 +503,6 @@ async function placeRound(
     } catch (error) {
       if (!(error instanceof LedgerError)) throw error;
       refuse(w, error);
-      continue;
-    }
-    const text = p.text === null ? null : textKey(p.userId, p.text);
-    const earlier = text === null ? undefined : claimed.get(text);
-    if (earlier !== undefined) {
-      repeats.push({ work: w, of: earlier });
       continue;
     }
     const { hold } = checked;
@@ -585,7 +529,6 @@ async function placeRound(
     }
     balance.available -= hold.amount;
     balance.locked += hold.amount;
-    if (text !== null) claimed.set(text, w.index);
     fits.push({ w, checked });
   }
 
@@ -611,10 +554,8 @@ async function placeRound(
     // Another placement took from the account after we read it: decide these again.
     for (const a of written.unwritten) lost.push(a.work);
   }
-  return { decided, lost, repeats };
+  return { decided, lost };
 }
-
-const noHold: TransferOutcome = { transferId: 0n, duplicate: true, balances: [] };
 
 /**
  * Writes the accepted orders in one statement: each account's balance moves by the sum of its
@@ -749,9 +690,6 @@ async function writePlacements(
   return { balances, transfers };
 }
 
-/** Another batch inserted the same (user, text) between our check and our insert: redo the round. */
-const textRace = (error: unknown) => pgConstraint(error) === "orders_user_text";
-
 /** placeOrders with the hold transfer of each placement (for placeOrderHold). */
 async function placeOrdersDetailed(
   db: Database,
@@ -786,7 +724,6 @@ async function placeOrdersDetailed(
     pending = direct.left;
   }
 
-  const waiting: Round["repeats"] = [];
   for (let round = 1; pending.length > 0; round++) {
     const current = pending;
     const lock = round > OPTIMISTIC_ROUNDS;
@@ -796,34 +733,11 @@ async function placeOrdersDetailed(
           ? db.transaction((tx) => placeRound(db, tx, current, { lock, now }))
           : placeRound(db, db, current, { lock, now }),
       8,
-      textRace,
     );
     invariant(!lock || outcome.lost.length === 0, "a placement lost a race on a locked balance");
     for (const [index, placement] of outcome.decided) results[index] = placement;
-    waiting.push(...outcome.repeats);
     pending = outcome.lost;
-    // A repeated text gets its first order; if that one was refused, the repeat is placed on
-    // its own (as it would have been alone), in the next round.
-    for (let i = waiting.length - 1; i >= 0; i--) {
-      const repeat = waiting[i];
-      const first = repeat === undefined ? undefined : results[repeat.of];
-      if (!repeat || !first) continue;
-      waiting.splice(i, 1);
-      if (first.ok) {
-        results[repeat.work.index] = {
-          ok: true,
-          order: first.order,
-          duplicate: true,
-          outboxId: null,
-          hold: noHold,
-        };
-      } else {
-        pending.push(repeat.work);
-      }
-    }
-    pending.sort((a, b) => a.index - b.index);
   }
-  invariant(waiting.length === 0, "a repeated client order id was left without an answer");
   return inputs.map((_, index) => {
     const placed = results[index];
     invariant(placed, "a placement got no result");
@@ -833,17 +747,17 @@ async function placeOrdersDetailed(
 
 /**
  * Places a batch of orders: for each input, in input order, either
- * `{ ok: true, order, duplicate, outboxId }` (held, inserted as `pending`, outbox row written;
- * or, for a `text` the user already used, the first order with `duplicate: true` and nothing
- * written) or `{ ok: false, error }` with that input's LedgerError — the others go on.
+ * `{ ok: true, order, outboxId }` (held, inserted as `pending`, outbox row written) or
+ * `{ ok: false, error }` with that input's LedgerError — the others go on. A `text` is a label:
+ * orders that share one are orders of their own.
  *
- * The batch is read (users, balances, earlier orders with the same texts) without locks,
+ * The batch is read (users, balances) without locks,
  * decided in input order, and written in ONE statement — orders, hold transfers and entries,
  * balances, outbox rows — that commits on its own. The balance update of each account
  * re-checks that `available` still covers the account's holds; an account that lost that race
  * to a concurrent placement writes nothing and its inputs are decided again from fresh
- * balances (after three such rounds, under row locks). A concurrent batch taking the same
- * (user, text), a deadlock or a serialization failure redoes the round.
+ * balances (after three such rounds, under row locks). A deadlock or a serialization failure
+ * redoes the round.
  */
 export async function placeOrders(
   db: Database,
@@ -851,9 +765,7 @@ export async function placeOrders(
 ): Promise<PlaceResult[]> {
   const placements = await placeOrdersDetailed(db, inputs);
   return placements.map((p) =>
-    p.ok
-      ? { ok: true, order: p.order, duplicate: p.duplicate, outboxId: p.outboxId }
-      : { ok: false, error: p.error },
+    p.ok ? { ok: true, order: p.order, outboxId: p.outboxId } : { ok: false, error: p.error },
   );
 }
 
@@ -862,23 +774,11 @@ export type PlacedOrder = { order: Order; hold: TransferOutcome; outboxId: bigin
 /**
  * Places one order (a batch of one): holds its funds (BALANCE_NOT_ENOUGH when available is
  * short), inserts it as `pending` with a database-assigned id, and writes its outbox row — one
- * statement. Throws the LedgerError of a refusal. A `text` the user already used returns
- * the first order (its hold reported with `duplicate: true`) and writes nothing.
+ * statement. Throws the LedgerError of a refusal.
  */
 export async function placeOrderHold(db: Database, input: PlaceOrderInput): Promise<PlacedOrder> {
   const [placed] = await placeOrdersDetailed(db, [input]);
   invariant(placed, "placement of one order returned nothing");
   if (!placed.ok) throw placed.error;
-  if (!placed.duplicate)
-    return { order: placed.order, hold: placed.hold, outboxId: placed.outboxId };
-  const found = await db.execute<{ id: bigint }>(
-    sql`SELECT id FROM transfers WHERE ref = ${`order:${placed.order.id}:hold`}`,
-  );
-  const transferId = found.rows[0]?.id;
-  invariant(transferId !== undefined, () => `order ${placed.order.id} has no hold transfer`);
-  return {
-    order: placed.order,
-    hold: { transferId, duplicate: true, balances: [] },
-    outboxId: null,
-  };
+  return { order: placed.order, hold: placed.hold, outboxId: placed.outboxId };
 }

@@ -19,7 +19,6 @@ import {
   text,
   timestamp,
   unique,
-  uniqueIndex,
 } from "drizzle-orm/pg-core";
 
 const bytea = customType<{ data: Buffer; driverData: Buffer }>({ dataType: () => "bytea" });
@@ -326,7 +325,10 @@ export const orders = pgTable(
     holdRemaining: bigint("hold_remaining", { mode: "bigint" }).notNull(),
     status: orderStatus("status").notNull().default("pending"),
     finishAs: orderFinishAs("finish_as").notNull().default("open"),
-    /** Client order id (gate.io's `text`, "t-…"); unique per user when present. */
+    /**
+     * Client order id (gate.io's `text`, "t-…"): a label, not a key — two orders may carry the
+     * same one; a lookup by text finds the user's newest in the pair (packages/db/src/orders.ts).
+     */
     text: text("text"),
     stpAct: stpAct("stp_act"),
     rejectReason: text("reject_reason"),
@@ -334,7 +336,9 @@ export const orders = pgTable(
     updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [
-    uniqueIndex("orders_user_text").on(t.userId, t.text).where(sql`${t.text} IS NOT NULL`),
+    index("orders_user_market_text")
+      .on(t.userId, t.market, t.text, t.id)
+      .where(sql`${t.text} IS NOT NULL`),
     index("orders_user_market_live")
       .on(t.userId, t.market)
       .where(sql`${t.status} IN ('pending', 'open')`),

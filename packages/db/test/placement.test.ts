@@ -43,7 +43,7 @@ const command = {
 
 function labelOf(result: PlaceResult | undefined): string {
   if (!result) return "missing";
-  return result.ok ? (result.duplicate ? "duplicate" : "placed") : result.error.label;
+  return result.ok ? "placed" : result.error.label;
 }
 
 describe("placeOrders", () => {
@@ -114,7 +114,7 @@ describe("placeOrders", () => {
     ]);
   });
 
-  it("places a repeated client order id once: in the same batch and in a later one", async () => {
+  it("places every order that repeats a client order id as an order of its own: in the same batch and in a later one", async () => {
     const buyer = await createUser(f.db);
     await fund(f.db, buyer, "USDT", USDT("100"));
     const results = await placeOrders(f.db, [
@@ -122,28 +122,30 @@ describe("placeOrders", () => {
       bid(buyer, 1n, { text: "t-a", outbox: command }),
       bid(buyer, 2n, { text: "t-b", outbox: command }),
     ]);
-    expect(results.map(labelOf)).toEqual(["placed", "duplicate", "placed"]);
+    expect(results.map(labelOf)).toEqual(["placed", "placed", "placed"]);
     const [a, aAgain] = results;
     if (!a?.ok || !aAgain?.ok) throw new Error("not placed");
-    expect(aAgain.order).toEqual(a.order);
-    expect(aAgain.outboxId).toBeNull();
+    expect(aAgain.order.id).not.toBe(a.order.id);
+    expect([a.order.text, aAgain.order.text]).toEqual(["t-a", "t-a"]);
+    expect(aAgain.outboxId).not.toBeNull();
 
     const later = await placeOrders(f.db, [bid(buyer, 5n, { text: "t-a", outbox: command })]);
-    expect(later.map(labelOf)).toEqual(["duplicate"]);
-    expect(later[0]?.ok && later[0].order.id).toBe(a.order.id);
+    expect(later.map(labelOf)).toEqual(["placed"]);
+    expect(later[0]?.ok && later[0].order.id).toBeGreaterThan(aAgain.order.id);
 
+    // Four orders, four commands, four holds: 3 + 3 + 6 + 15 USDT.
     const counts = await f.db.execute(sql`
       SELECT (SELECT count(*)::int FROM orders WHERE user_id = ${buyer}) AS orders,
              (SELECT count(*)::int FROM outbox
                WHERE payload->>'orderId' IN (SELECT id::text FROM orders WHERE user_id = ${buyer})) AS outbox`);
-    expect(counts.rows[0]).toEqual({ orders: 2, outbox: 2 });
+    expect(counts.rows[0]).toEqual({ orders: 4, outbox: 4 });
     expect(await balanceOf(f.db, buyer, "USDT")).toEqual({
-      available: USDT("91"),
-      locked: USDT("9"),
+      available: USDT("73"),
+      locked: USDT("27"),
     });
   });
 
-  it("places a client order id once when 10 concurrent batches all carry it", async () => {
+  it("places all of 10 concurrent batches that carry the same client order id", async () => {
     const buyer = await createUser(f.db);
     await fund(f.db, buyer, "USDT", USDT("1000"));
     const batches = await Promise.all(
@@ -154,20 +156,18 @@ describe("placeOrders", () => {
         ]),
       ),
     );
-    const raced = batches.map((b) => b[0]);
-    expect(raced.filter((r) => r?.ok && !r.duplicate)).toHaveLength(1);
-    expect(raced.filter((r) => r?.ok && r.duplicate)).toHaveLength(9);
-    expect(new Set(raced.map((r) => (r?.ok ? r.order.id : 0n))).size).toBe(1);
-    expect(batches.every((b) => labelOf(b[1]) === "placed")).toBe(true);
-    // 11 orders of 3 USDT: one for the raced id, one per batch for its own.
+    expect(batches.flat().map(labelOf)).toEqual(Array(20).fill("placed"));
+    const raced = batches.map((b) => (b[0]?.ok ? b[0].order.id : 0n));
+    expect(new Set(raced).size).toBe(10);
+    // 20 orders of 3 USDT.
     expect(await balanceOf(f.db, buyer, "USDT")).toEqual({
-      available: USDT("967"),
-      locked: USDT("33"),
+      available: USDT("940"),
+      locked: USDT("60"),
     });
     const outbox = await f.db.execute(sql`
       SELECT count(*)::int AS n FROM outbox
        WHERE payload->>'orderId' IN (SELECT id::text FROM orders WHERE user_id = ${buyer} AND text = 't-race')`);
-    expect(outbox.rows[0]).toEqual({ n: 1 });
+    expect(outbox.rows[0]).toEqual({ n: 10 });
   });
 
   it("never overspends across 20 concurrent batches: a balance covering 50 orders places exactly 50", async () => {
@@ -212,7 +212,7 @@ describe("placeOrders", () => {
         counted,
         users.map((user, i) => bid(user, 1n, { text: `t-${size}-${i}`, outbox: command })),
       );
-      expect(results.every((r) => r.ok && !r.duplicate)).toBe(true);
+      expect(results.every((r) => r.ok)).toBe(true);
       counts.push(statements.length);
     }
     expect(counts[0]).toBeLessThanOrEqual(6);

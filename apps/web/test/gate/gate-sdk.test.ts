@@ -104,6 +104,8 @@ describe("gate.io's Node SDK against spotx", () => {
       }),
     );
     expect(buy.response.status).toBe(201);
+    // Sent without a text: labelled as gate.io labels an API order.
+    expect(buy.body.text).toBe("apiv4");
     const filled = await waitFor(
       async () => {
         const o = await buyerApi.getOrder(buy.body.id ?? "", "BTC_USDT", {});
@@ -147,6 +149,41 @@ describe("gate.io's Node SDK against spotx", () => {
     expect(after.body).toEqual([
       expect.objectContaining({ currency: "BTC", available: "0.995", locked: "0" }),
     ]);
+  });
+
+  it("takes a reused text as a label: two orders; a lookup or cancel by text acts on the newer", async () => {
+    const buyerApi = spotApi(buyer);
+    const bid = (price: string) =>
+      buyerApi.createOrder(
+        order({
+          currencyPair: "BTC_USDT",
+          side: Order.Side.Buy,
+          amount: "0.001",
+          price,
+          text: "t-strategy-1",
+        }),
+      );
+    const first = await bid("20000");
+    const second = await bid("20001");
+    expect([first.response.status, second.response.status]).toEqual([201, 201]);
+    expect(second.body.id).not.toBe(first.body.id);
+    expect([first.body.text, second.body.text]).toEqual(["t-strategy-1", "t-strategy-1"]);
+
+    const byText = await buyerApi.getOrder("t-strategy-1", "BTC_USDT", {});
+    expect(byText.body).toMatchObject({ id: second.body.id, price: "20001" });
+
+    const cancelled = await buyerApi.cancelOrder("t-strategy-1", "BTC_USDT", {});
+    expect(cancelled.body).toMatchObject({ id: second.body.id, status: "cancelled" });
+    const stillOpen = await buyerApi.getOrder(first.body.id ?? "", "BTC_USDT", {});
+    expect(stillOpen.body.status).toBe("open");
+    await buyerApi.cancelOrder(first.body.id ?? "", "BTC_USDT", {});
+
+    const unknown = await buyerApi.getOrder("t-never-sent", "BTC_USDT", {}).then(
+      () => null,
+      (error: { response?: { status: number; data: { label: string } } }) => error.response,
+    );
+    expect(unknown?.status).toBe(404);
+    expect(unknown?.data.label).toBe("CLIENT_ID_NOT_FOUND");
   });
 
   it("surfaces spotx's refusals as gate.io's labels", async () => {

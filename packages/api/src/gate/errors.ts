@@ -25,6 +25,8 @@ export const GATE_LABEL_STATUS = {
   // same signed request arrives twice inside the Timestamp window.
   DUPLICATE_REQUEST: 400,
   ORDER_NOT_FOUND: 404,
+  // gate.io's answer to a lookup by a client text it cannot find (GATE_API_MORE.md).
+  CLIENT_ID_NOT_FOUND: 404,
   NOT_FOUND: 404,
   TOO_MANY_REQUESTS: 429,
   SERVER_ERROR: 500,
@@ -57,6 +59,7 @@ const LEDGER_TO_GATE: Partial<Record<LedgerLabel, GateLabel>> = {
   INVALID_CURRENCY_PAIR: "INVALID_CURRENCY_PAIR",
   AMOUNT_TOO_LITTLE: "AMOUNT_TOO_LITTLE",
   ORDER_NOT_FOUND: "ORDER_NOT_FOUND",
+  CLIENT_ID_NOT_FOUND: "CLIENT_ID_NOT_FOUND",
   ORDER_CLOSED: "ORDER_CLOSED",
   NOT_FOUND: "NOT_FOUND",
   FORBIDDEN: "FORBIDDEN",

@@ -54,16 +54,20 @@ export async function placeOrder(call: GateCall) {
   if (body.time_in_force === "poc" && body.type === "limit" && body.price !== undefined) {
     await refuseTakingPostOnly(call, m, body.side, body.price);
   }
-  const placed = await services.trading.placeOrder(userId, {
-    market: m.symbol,
-    side: body.side,
-    type: body.type,
-    amount: body.amount,
-    price: body.price,
-    timeInForce: body.time_in_force,
-    text: body.text,
-    stpAct: body.stp_act === "-" ? undefined : body.stp_act,
-  });
+  const placed = await services.trading.placeOrder(
+    userId,
+    {
+      market: m.symbol,
+      side: body.side,
+      type: body.type,
+      amount: body.amount,
+      price: body.price,
+      timeInForce: body.time_in_force,
+      text: body.text,
+      stpAct: body.stp_act === "-" ? undefined : body.stp_act,
+    },
+    "apiv4",
+  );
   return { status: 201, body: orderObject(placed.order, m) };
 }
 

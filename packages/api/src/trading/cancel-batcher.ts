@@ -2,15 +2,22 @@
 // their orders found with one query, and the cancel commands of those still live written to the
 // outbox with one multi-row insert — two round trips and one commit for the batch instead of
 // three round trips and a commit per cancel. Each caller gets its own
-// answer: the order as it stands, ORDER_NOT_FOUND or ORDER_CLOSED. Cancel-alls' commands ride
-// in the same insert.
-import { type Database, jsonSafe, LedgerError, type Order, schema } from "@spotx/db";
+// answer: the order as it stands, ORDER_NOT_FOUND (CLIENT_ID_NOT_FOUND for a client text) or
+// ORDER_CLOSED. Cancel-alls' commands ride in the same insert.
+import {
+  type Database,
+  jsonSafe,
+  LedgerError,
+  type Order,
+  ordersByText,
+  textNameOf,
+} from "@spotx/db";
 import { type OrderRow, orderFromRow } from "@spotx/db/order-rows";
 import { executePrepared } from "@spotx/db/prepared";
 import { processSingleton } from "@spotx/platform";
 import { metrics, prometheus } from "@spotx/platform/metrics";
 import { type CommandMessage, cancelCommand } from "@spotx/protocol";
-import { and, inArray, sql } from "drizzle-orm";
+import { sql } from "drizzle-orm";
 import { GroupCommit, type GroupCommitOptions, type Outcome } from "./group-commit";
 import type { RelayWakeup } from "./relay-wakeup";
 
@@ -46,6 +53,8 @@ export type CancelBatcherOptions = GroupCommitOptions & {
   topic: string;
   /** Woken after each batch that wrote commands. */
   relay: RelayWakeup;
+  /** The clock a client text's lookup window is measured on (ms; tests move it). */
+  now?: () => number;
 };
 
 export class CancelBatcher {
@@ -77,14 +86,20 @@ export class CancelBatcher {
 
   private async commit(inputs: Input[]): Promise<Outcome<Order | null>[]> {
     const started = performance.now();
-    const time = Date.now();
-    // Orders named by their client text are found first (their ids go into the command).
+    const time = (this.options.now ?? Date.now)();
+    // Orders named by their client text are found first (their ids go into the command): the
+    // user's newest in the pair with that text, live or finished within the hour.
     const named = inputs.flatMap((input) =>
-      input.kind === "cancel" && input.request.orderId === null ? [input.request] : [],
+      input.kind === "cancel" && input.request.text !== null && input.request.orderId === null
+        ? [{ userId: input.request.userId, market: input.request.market, text: input.request.text }]
+        : [],
     );
-    const byText = await this.findByText(named);
+    const byText = await ordersByText(this.db, named, new Date(time));
     const idOf = (r: CancelRequest): bigint | undefined =>
-      r.orderId ?? byText.find((o) => o.userId === r.userId && o.text === r.text)?.id;
+      r.orderId ??
+      (r.text === null
+        ? undefined
+        : byText.get(textNameOf({ userId: r.userId, market: r.market, text: r.text }))?.id);
 
     const cancels: Array<{ n: number; request: CancelRequest; id: bigint }> = [];
     const commands: Array<{ n: number; message: CommandMessage }> = [];
@@ -104,10 +119,15 @@ export class CancelBatcher {
       const r = input.request;
       const order = found.find((f) => f.n === n)?.order;
       if (!order) {
-        const name = r.orderId ?? r.text;
         return {
           ok: false,
-          error: new LedgerError("ORDER_NOT_FOUND", `no order ${name} in ${r.market}`),
+          error:
+            r.orderId === null
+              ? new LedgerError(
+                  "CLIENT_ID_NOT_FOUND",
+                  `Order with client ID ${r.text} not found in ${r.market}`,
+                )
+              : new LedgerError("ORDER_NOT_FOUND", `no order ${r.orderId} in ${r.market}`),
         };
       }
       if (!live(order)) {
@@ -122,27 +142,6 @@ export class CancelBatcher {
     cancelMetrics.batchSize.observe(inputs.length);
     cancelMetrics.batchSeconds.observe((performance.now() - started) / 1000);
     return outcomes;
-  }
-
-  /** The orders a batch's cancels name by client text (matched per request after). */
-  private async findByText(requests: CancelRequest[]): Promise<Order[]> {
-    if (requests.length === 0) return [];
-    const { orders } = schema;
-    return this.db
-      .select()
-      .from(orders)
-      .where(
-        and(
-          inArray(
-            orders.userId,
-            requests.map((r) => r.userId),
-          ),
-          inArray(
-            orders.text,
-            requests.flatMap((r) => (r.text === null ? [] : [r.text])),
-          ),
-        ),
-      );
   }
 
   /**

@@ -11,8 +11,10 @@ import {
   loadMarkets,
   type MarketSpec,
   type Order,
+  ordersByText,
   type PlaceOrderInput,
   schema,
+  textNameOf,
 } from "@spotx/db";
 import { decimalToUnits } from "@spotx/engine";
 import type { Topology } from "@spotx/platform/topology";
@@ -44,6 +46,8 @@ export type TradingServiceOptions = {
   batcher?: GroupCommitOptions;
   /** How long market rules and last prices are cached. */
   cacheMs?: number;
+  /** The clock a client text's lookup window is measured on (ms; tests move it). */
+  now?: () => number;
 };
 
 type Market = {
@@ -52,7 +56,10 @@ type Market = {
   bounds: ReturnType<typeof engineBounds>;
 };
 
-export type PlacedOrder = { order: Order; duplicate: boolean };
+export type PlacedOrder = { order: Order };
+
+/** Where an order came from, its text when the client gave none (gate.io's reserved values). */
+export type OrderOrigin = "apiv4" | "web";
 
 const bad = (message: string) => new LedgerError("INVALID_PARAM_VALUE", message);
 
@@ -73,11 +80,20 @@ export class TradingService {
       ...options.batcher,
       topic: options.names.kafka.orders.topic,
       relay,
+      ...(options.now ? { now: options.now } : {}),
     });
   }
 
-  /** Places an order; answers with it at once (status pending until the engine accepts it). */
-  async placeOrder(userId: bigint, request: PlaceOrderRequest): Promise<PlacedOrder> {
+  /**
+   * Places an order; answers with it at once (status pending until the engine accepts it). An
+   * order without a client text is labelled with where it came from, as gate.io labels it:
+   * `apiv4` through the gate.io API, `web` from the browser (the default).
+   */
+  async placeOrder(
+    userId: bigint,
+    request: PlaceOrderRequest,
+    origin: OrderOrigin = "web",
+  ): Promise<PlacedOrder> {
     const r = checked(placeOrderRequest, request, "order");
     const market = await this.market(r.market);
     const { spec, bounds } = market;
@@ -127,7 +143,7 @@ export class TradingService {
       timeInForce,
       priceTicks,
       amount,
-      text: r.text ?? null,
+      text: r.text ?? origin,
       stpAct: r.stpAct ?? null,
       outbox: {
         topic: this.options.names.kafka.orders.topic,
@@ -136,7 +152,7 @@ export class TradingService {
     };
     const result = await this.batcher.place(input);
     if (!result.ok) throw result.error;
-    return { order: result.order, duplicate: result.duplicate };
+    return { order: result.order };
   }
 
   /** Asks the engine to cancel one order; answers with the order as it stands now. */
@@ -170,19 +186,37 @@ export class TradingService {
     return live;
   }
 
-  /** The order by id or client text, owned by the user, in the market. */
+  /**
+   * The order by id, or by client text — the user's newest in the market with that text, live or
+   * finished within the hour (ordersByText) — owned by the user, in the market.
+   */
   async findOrder(userId: bigint, market: string, idOrText: string): Promise<Order> {
-    const { orders } = schema;
     const name = orderName(idOrText);
-    const where = name.orderId !== null ? eq(orders.id, name.orderId) : eq(orders.text, idOrText);
+    if (name.orderId === null) {
+      const text = { userId, market, text: idOrText };
+      const found = await ordersByText(this.options.db, [text], new Date(this.now()));
+      const order = found.get(textNameOf(text));
+      if (!order) {
+        throw new LedgerError(
+          "CLIENT_ID_NOT_FOUND",
+          `Order with client ID ${idOrText} not found in ${market}`,
+        );
+      }
+      return order;
+    }
+    const { orders } = schema;
     const found = await this.options.db
       .select()
       .from(orders)
-      .where(and(where, eq(orders.userId, userId), eq(orders.market, market)))
+      .where(and(eq(orders.id, name.orderId), eq(orders.userId, userId), eq(orders.market, market)))
       .limit(1);
     const order = found[0];
     if (!order) throw new LedgerError("ORDER_NOT_FOUND", `no order ${idOrText} in ${market}`);
     return order;
+  }
+
+  private now(): number {
+    return (this.options.now ?? Date.now)();
   }
 
   /** The market's rules, read at most once per `cacheMs` (at once for a market not known yet). */

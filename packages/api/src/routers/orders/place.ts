@@ -18,11 +18,7 @@ import { orderView, toOrderView } from "./order-view";
 export const placeInput = placeOrderRequest.strict();
 export type PlaceInput = z.input<typeof placeInput>;
 
-export const placeOutput = z.object({
-  order: orderView,
-  /** The client order id (`text`) was used before: this is that first order, nothing new placed. */
-  duplicate: z.boolean(),
-});
+export const placeOutput = z.object({ order: orderView });
 
 /** Refuses a post-only limit order whose price reaches the best opposite level of the live book. */
 async function refuseTakingPostOnly(db: Database, services: ApiServices, input: PlaceInput) {
@@ -57,5 +53,5 @@ export const place = activeProcedure
     await refuseTakingPostOnly(ctx.db, ctx.services, input);
     const placed = await ctx.services.trading.placeOrder(ctx.session.userId, input);
     const market = await loadMarket(ctx.db, placed.order.market);
-    return { order: toOrderView(placed.order, market), duplicate: placed.duplicate };
+    return { order: toOrderView(placed.order, market) };
   });
