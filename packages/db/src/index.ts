@@ -55,7 +55,6 @@ export {
   ordersByText,
   TEXT_LOOKUP_AFTER_FINISH_MS,
   type TextName,
-  textNameOf,
 } from "./orders";
 export type { PasswordCost } from "./passwords";
 export { hashPassword, PASSWORD_COST, passwordNeedsRehash, verifyPassword } from "./passwords";

@@ -5,6 +5,7 @@
 import { sql } from "drizzle-orm";
 import type { Database } from "./client";
 import { LedgerError } from "./errors";
+import { requireDate, requireId, requireMarketSymbol, requireObject, requireText } from "./input";
 import { type OrderRow, orderFromRow } from "./order-rows";
 import type { orders } from "./schema";
 import type { Side } from "./settlement";
@@ -65,39 +66,52 @@ export const TEXT_LOOKUP_AFTER_FINISH_MS = 3_600_000;
 /** A client text as a lookup names it: whose, in which pair. */
 export type TextName = { userId: bigint; market: string; text: string };
 
+/** The most names one ordersByText call takes. */
+const MAX_TEXT_NAMES = 5_000;
+
 /**
- * The orders that client texts name, keyed by textNameOf: for each (user, pair, text), the
- * user's newest order in the pair with that text among those still live or finished within
- * TEXT_LOOKUP_AFTER_FINISH_MS of `now` (a text is a label: several orders may carry it). A name
- * with no such order is absent. One statement for any number of names.
+ * The orders client texts name, one answer per name in input order: the user's newest order in
+ * the pair with that text among those still live or finished within TEXT_LOOKUP_AFTER_FINISH_MS
+ * of `now` (a text is a label: several orders may carry it), or undefined. One statement for any
+ * number of names.
  */
 export async function ordersByText(
   db: Database,
   names: readonly TextName[],
   now: Date,
-): Promise<Map<string, Order>> {
-  if (names.length === 0) return new Map();
-  const cutoff = new Date(now.getTime() - TEXT_LOOKUP_AFTER_FINISH_MS);
+): Promise<(Order | undefined)[]> {
+  if (!Array.isArray(names)) {
+    throw new LedgerError("INVALID_PARAM_VALUE", "client texts are named by a list");
+  }
+  if (names.length > MAX_TEXT_NAMES) {
+    throw new LedgerError("INVALID_PARAM_VALUE", `at most ${MAX_TEXT_NAMES} client texts a call`);
+  }
+  const checked = names.map((raw) => {
+    const name = requireObject(raw, "client text");
+    return {
+      userId: requireId(name.userId, "userId"),
+      market: requireMarketSymbol(name.market),
+      text: requireText(name.text, "text", 64),
+    };
+  });
+  const at = requireDate(now, "now");
+  if (checked.length === 0) return [];
+  const cutoff = new Date(at.getTime() - TEXT_LOOKUP_AFTER_FINISH_MS);
   const found = await db.execute<OrderRow>(sql`
     SELECT DISTINCT ON (o.user_id, o.market, o.text) o.*
-      FROM unnest(${sql.param(names.map((n) => n.userId))}::bigint[],
-                  ${sql.param(names.map((n) => n.market))}::text[],
-                  ${sql.param(names.map((n) => n.text))}::text[]) AS x(user_id, market, text)
+      FROM unnest(${sql.param(checked.map((n) => n.userId))}::bigint[],
+                  ${sql.param(checked.map((n) => n.market))}::text[],
+                  ${sql.param(checked.map((n) => n.text))}::text[]) AS x(user_id, market, text)
       JOIN orders o ON o.user_id = x.user_id AND o.market = x.market AND o.text = x.text
      WHERE o.status IN ('pending', 'open') OR o.updated_at >= ${cutoff.toISOString()}::timestamptz
      ORDER BY o.user_id, o.market, o.text, o.id DESC`);
-  return new Map(
+  const key = (n: { userId: bigint; market: string; text: string | null }) =>
+    `${n.userId}\u0000${n.market}\u0000${n.text}`;
+  const byName = new Map(
     found.rows.map((row) => {
       const order = orderFromRow(row);
-      return [
-        textNameOf({ userId: order.userId, market: order.market, text: row.text ?? "" }),
-        order,
-      ];
+      return [key(order), order];
     }),
   );
-}
-
-/** The key ordersByText answers a name under. */
-export function textNameOf(name: TextName): string {
-  return `${name.userId}\u0000${name.market}\u0000${name.text}`;
+  return checked.map((n) => byName.get(key(n)));
 }

@@ -503,6 +503,23 @@ const cases: Record<string, Case> = {
     args: () => A(maybe(fc.array(orderInput(), { maxLength: 8 }))),
     call: ([i]) => any(api.placeOrders)(f.db, i),
   },
+  ordersByText: {
+    runs: 200,
+    args: () =>
+      A(
+        maybe(
+          fc.array(
+            fc.oneof(
+              input({ userId: userId(), market, text }),
+              fc.record({ userId: userId(), market: fc.constant("BTC_USDT"), text }),
+            ),
+            { maxLength: 6 },
+          ),
+        ),
+        fc.oneof(fc.constant(new Date()), fc.constant(new Date(Number.NaN)), junk),
+      ),
+    call: ([n, now]) => any(api.ordersByText)(f.db, n, now),
+  },
   placeOrderHold: {
     runs: 80,
     args: () => A(orderInput()),

@@ -3,6 +3,7 @@
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isLedgerError } from "../src/errors";
+import { ordersByText } from "../src/orders";
 import { placeOrderHold } from "../src/placement";
 import { BTC, balanceOf, createFixture, createUser, type Fixture, fund, USDT } from "./fixtures";
 
@@ -134,7 +135,7 @@ describe("placeOrderHold", () => {
     expect(await balanceOf(f.db, user, "USDT")).toEqual({ available: USDT("10"), locked: 0n });
   });
 
-  it("returns the first order for a client order id the user already used, holding once", async () => {
+  it("places a second order for a client order id the user already used: a text is a label", async () => {
     const user = await createUser(f.db);
     await fund(f.db, user, "USDT", USDT("100"));
     const order = {
@@ -149,21 +150,33 @@ describe("placeOrderHold", () => {
     };
     const first = await placeOrderHold(f.db, order);
     const again = await placeOrderHold(f.db, order);
-    expect(again.order).toEqual(first.order);
-    expect(again.hold).toEqual({
-      transferId: first.hold.transferId,
-      duplicate: true,
-      balances: [],
-    });
-    expect(again.outboxId).toBeNull();
+    expect(again.order.id).not.toBe(first.order.id);
+    expect(again.order.text).toBe("t-dup");
+    expect(again.hold.transferId).not.toBe(first.hold.transferId);
+    expect(again.outboxId).not.toBeNull();
     expect(await balanceOf(f.db, user, "USDT")).toEqual({
-      available: USDT("97"),
-      locked: USDT("3"),
+      available: USDT("94"),
+      locked: USDT("6"),
     });
     const counts = await f.db.execute(sql`
       SELECT (SELECT count(*)::int FROM orders WHERE user_id = ${user}) AS orders,
-             (SELECT count(*)::int FROM outbox WHERE payload->>'id' = ${first.order.id.toString()}) AS outbox`);
-    expect(counts.rows[0]).toEqual({ orders: 1, outbox: 1 });
+             (SELECT count(*)::int FROM outbox
+               WHERE payload->>'id' IN (${first.order.id.toString()}, ${again.order.id.toString()})) AS outbox`);
+    expect(counts.rows[0]).toEqual({ orders: 2, outbox: 2 });
+
+    // A lookup by the text finds the newer; another pair's or another user's text is not it.
+    const now = new Date();
+    const [newest, otherPair, nobody] = await ordersByText(
+      f.db,
+      [
+        { userId: user, market: "BTC_USDT", text: "t-dup" },
+        { userId: user, market: "ETH_USDT", text: "t-dup" },
+        { userId: user + 1_000_000n, market: "BTC_USDT", text: "t-dup" },
+      ],
+      now,
+    );
+    expect(newest?.id).toBe(again.order.id);
+    expect([otherPair, nobody]).toEqual([undefined, undefined]);
   });
 
   it("200 concurrent holds from separate connections against a balance covering 50: exactly 50 succeed", async () => {

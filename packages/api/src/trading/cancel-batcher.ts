@@ -4,14 +4,7 @@
 // three round trips and a commit per cancel. Each caller gets its own
 // answer: the order as it stands, ORDER_NOT_FOUND (CLIENT_ID_NOT_FOUND for a client text) or
 // ORDER_CLOSED. Cancel-alls' commands ride in the same insert.
-import {
-  type Database,
-  jsonSafe,
-  LedgerError,
-  type Order,
-  ordersByText,
-  textNameOf,
-} from "@spotx/db";
+import { type Database, jsonSafe, LedgerError, type Order, ordersByText } from "@spotx/db";
 import { type OrderRow, orderFromRow } from "@spotx/db/order-rows";
 import { executePrepared } from "@spotx/db/prepared";
 import { processSingleton } from "@spotx/platform";
@@ -91,15 +84,16 @@ export class CancelBatcher {
     // user's newest in the pair with that text, live or finished within the hour.
     const named = inputs.flatMap((input) =>
       input.kind === "cancel" && input.request.text !== null && input.request.orderId === null
-        ? [{ userId: input.request.userId, market: input.request.market, text: input.request.text }]
+        ? [input.request]
         : [],
     );
-    const byText = await ordersByText(this.db, named, new Date(time));
-    const idOf = (r: CancelRequest): bigint | undefined =>
-      r.orderId ??
-      (r.text === null
-        ? undefined
-        : byText.get(textNameOf({ userId: r.userId, market: r.market, text: r.text }))?.id);
+    const textOrders = await ordersByText(
+      this.db,
+      named.map((r) => ({ userId: r.userId, market: r.market, text: r.text ?? "" })),
+      new Date(time),
+    );
+    const byText = new Map(named.map((r, i) => [r, textOrders[i]?.id]));
+    const idOf = (r: CancelRequest): bigint | undefined => r.orderId ?? byText.get(r);
 
     const cancels: Array<{ n: number; request: CancelRequest; id: bigint }> = [];
     const commands: Array<{ n: number; message: CommandMessage }> = [];

@@ -14,7 +14,6 @@ import {
   ordersByText,
   type PlaceOrderInput,
   schema,
-  textNameOf,
 } from "@spotx/db";
 import { decimalToUnits } from "@spotx/engine";
 import type { Topology } from "@spotx/platform/topology";
@@ -193,9 +192,11 @@ export class TradingService {
   async findOrder(userId: bigint, market: string, idOrText: string): Promise<Order> {
     const name = orderName(idOrText);
     if (name.orderId === null) {
-      const text = { userId, market, text: idOrText };
-      const found = await ordersByText(this.options.db, [text], new Date(this.now()));
-      const order = found.get(textNameOf(text));
+      const [order] = await ordersByText(
+        this.options.db,
+        [{ userId, market, text: idOrText }],
+        new Date(this.now()),
+      );
       if (!order) {
         throw new LedgerError(
           "CLIENT_ID_NOT_FOUND",

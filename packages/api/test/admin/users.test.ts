@@ -148,7 +148,7 @@ describe("admin.users", () => {
     expect(again.changed).toBe(false);
     const unfrozen = await caller.admin.users.unfreeze({ userId: trader.id, reason: "KYC passed" });
     expect(unfrozen).toMatchObject({ user: { status: "active" }, changed: true });
-    await expect(placeBuy(trader.id)).resolves.toMatchObject({ duplicate: false });
+    await expect(placeBuy(trader.id)).resolves.toMatchObject({ order: { status: "pending" } });
   });
 
   it("refuses an operator freezing themselves, and an unknown user", async () => {
