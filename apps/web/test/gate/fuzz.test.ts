@@ -283,6 +283,33 @@ describe("malformed requests change nothing and are refused with a label", () =>
         { currency_pair: pairOk },
       ),
     ],
+    ["GET", "/spot/fee", true, malformedQuery({ currency_pair: badPair })],
+    [
+      "GET",
+      "/wallet/fee",
+      true,
+      malformedQuery({
+        currency_pair: badPair,
+        settle: junk.filter((s) => !["BTC", "USDT", "USD", "btc", "usdt", "usd"].includes(s)),
+      }),
+    ],
+    [
+      "GET",
+      "/spot/batch_fee",
+      true,
+      malformedQuery({
+        currency_pairs: fc.oneof(
+          badPair,
+          fc.constantFrom(
+            "BTC_USDT,DOGE_USDT",
+            "BTC_USDT,",
+            ",ETH_USDT",
+            "BTC_USDT, ETH_USDT",
+            Array.from({ length: 51 }, (_, i) => `P${i}_USDT`).join(","),
+          ),
+        ),
+      }),
+    ],
   ];
 
   for (const [method, path, signed, query] of queryRoutes) {
@@ -460,6 +487,8 @@ describe("malformed requests change nothing and are refused with a label", () =>
       ["DELETE", "/spot/orders", "currency_pair=BTC_USDT"],
       ["GET", "/spot/open_orders", ""],
       ["GET", "/spot/my_trades", ""],
+      ["GET", "/wallet/fee", "currency_pair=BTC_USDT"],
+      ["GET", "/spot/batch_fee", "currency_pairs=BTC_USDT"],
     ];
     await fc.assert(
       fc.asyncProperty(

@@ -1,7 +1,9 @@
 // gate.io's own Node SDK (`gate-api`), unchanged, pointed at spotx's base URL: list pairs →
 // ticker → order book → balances → place → get → trade → my trades → cancel, with a worker
 // really matching and settling. The wire-compatibility promise, checked by gate.io's code.
-import { ApiClient, Order, SpotApi } from "gate-api";
+
+import { sql } from "drizzle-orm";
+import { ApiClient, Order, SpotApi, WalletApi } from "gate-api";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type GateExchange, type GateKey, startGateExchange, waitFor } from "./gate-exchange";
 
@@ -163,14 +165,15 @@ describe("gate.io's Node SDK against spotx", () => {
           text: "t-strategy-1",
         }),
       );
-    const first = await bid("20000");
-    const second = await bid("20001");
+    // Inside the price band around the last trade (30,000), below the book: they rest.
+    const first = await bid("28000");
+    const second = await bid("28001");
     expect([first.response.status, second.response.status]).toEqual([201, 201]);
     expect(second.body.id).not.toBe(first.body.id);
     expect([first.body.text, second.body.text]).toEqual(["t-strategy-1", "t-strategy-1"]);
 
     const byText = await buyerApi.getOrder("t-strategy-1", "BTC_USDT", {});
-    expect(byText.body).toMatchObject({ id: second.body.id, price: "20001" });
+    expect(byText.body).toMatchObject({ id: second.body.id, price: "28001" });
 
     const cancelled = await buyerApi.cancelOrder("t-strategy-1", "BTC_USDT", {});
     expect(cancelled.body).toMatchObject({ id: second.body.id, status: "cancelled" });
@@ -184,6 +187,57 @@ describe("gate.io's Node SDK against spotx", () => {
     );
     expect(unknown?.status).toBe(404);
     expect(unknown?.data.label).toBe("CLIENT_ID_NOT_FOUND");
+  });
+
+  it("reads the trading fees as fractions: per pair, for several pairs, and for every pair", async () => {
+    const client = new ApiClient(gx.baseUrl);
+    client.setApiKeySecret(buyer.key, buyer.secret);
+    const wallet = new WalletApi(client);
+    const btc = await wallet.getTradeFee({ currencyPair: "BTC_USDT" });
+    expect(btc.body).toMatchObject({ makerFee: "0.001", takerFee: "0.002", gtDiscount: false });
+    expect(btc.body.futuresTakerFee).toBe("0");
+    const spot = spotApi(buyer);
+    const one = await spot.getFee({ currencyPair: "ETH_USDT" });
+    expect(one.body).toMatchObject({
+      currencyPair: "ETH_USDT",
+      makerFee: "0.001",
+      takerFee: "0.002",
+    });
+    const batch = await spot.getBatchSpotFee("BTC_USDT,ETH_USDT");
+    expect(Object.keys(batch.body).sort()).toEqual(["BTC_USDT", "ETH_USDT"]);
+    // The SDK hands a map's values over as they came on the wire (snake_case).
+    expect(batch.body.BTC_USDT as unknown).toMatchObject({
+      currency_pair: "BTC_USDT",
+      maker_fee: "0.001",
+      taker_fee: "0.002",
+    });
+
+    const unknown = await spot.getBatchSpotFee("BTC_USDT,DOGE_USDT").then(
+      () => null,
+      (error: { response?: { status: number; data: { label: string } } }) => error.response,
+    );
+    expect(unknown?.status).toBe(400);
+    expect(unknown?.data.label).toBe("INVALID_CURRENCY_PAIR");
+
+    // Without a pair: the highest rates of the trading markets (ccxt applies them to every pair).
+    await gx.db.execute(
+      sql`UPDATE markets SET maker_fee_ppm = 1500, taker_fee_ppm = 3000 WHERE symbol = 'ETH_USDT'`,
+    );
+    try {
+      const every = await waitFor(
+        async () => {
+          const answer = await wallet.getTradeFee({});
+          return answer.body.takerFee === "0.003" && answer.body;
+        },
+        { what: "the new ETH_USDT fees past the market cache" },
+      );
+      expect(every).toMatchObject({ makerFee: "0.0015", takerFee: "0.003" });
+      expect((await wallet.getTradeFee({ currencyPair: "BTC_USDT" })).body.takerFee).toBe("0.002");
+    } finally {
+      await gx.db.execute(
+        sql`UPDATE markets SET maker_fee_ppm = 1000, taker_fee_ppm = 2000 WHERE symbol = 'ETH_USDT'`,
+      );
+    }
   });
 
   it("surfaces spotx's refusals as gate.io's labels", async () => {

@@ -6,6 +6,7 @@ import { listAccounts } from "./accounts";
 import type { GateAnswer, GateCall } from "./call";
 import { cancelAllOrders, cancelOrder } from "./cancel-orders";
 import { listCandlesticks } from "./candlesticks";
+import { batchFee, spotFee, walletFee } from "./fees";
 import {
   getCurrency,
   getCurrencyPair,
@@ -73,6 +74,9 @@ export const GATE_ROUTES: readonly GateRoute[] = [
   trade("DELETE", "/spot/orders/{order_id}", cancelOrder),
   signedRead("/spot/open_orders", listOpenOrders),
   signedRead("/spot/my_trades", listMyTrades),
+  signedRead("/spot/fee", spotFee),
+  signedRead("/spot/batch_fee", batchFee),
+  signedRead("/wallet/fee", walletFee),
 ];
 
 export type RouteMatch =
