@@ -98,7 +98,15 @@ describe("a worker restarted after 10,000 commands", () => {
       resting.set(28_000 + i, placed.order.id);
     });
     await drained(db, await first.port(), ["BTC_USDT"]);
-    const committed = await engineCommittedOffset(exchange);
+    // The engine commits acknowledged offsets on a timer (ENGINE_OFFSET_COMMIT_INTERVAL_MS):
+    // wait until the 300 are committed, so the replacement replays them from the snapshot.
+    const committed = await waitFor(
+      async () => {
+        const offset = await engineCommittedOffset(exchange);
+        return offset > BigInt(snapshot.input_offset) + 300n && offset;
+      },
+      { what: "the engine to commit the offsets of the 300 commands" },
+    );
 
     first.child.kill("SIGKILL");
     await first.exited;
@@ -125,6 +133,7 @@ describe("a worker restarted after 10,000 commands", () => {
       },
     );
     expect(replayed).toBe(Number(committed - BigInt(snapshot.input_offset) - 1n));
+    expect(replayed).toBeGreaterThanOrEqual(300);
     expect(replayed).toBeLessThan(10_000);
     // The probe took the highest restored bid, 28,299 (the last of the 300).
     expect((await orderRow(db, resting.get(28_299) ?? 0n))?.status).toBe("closed");
