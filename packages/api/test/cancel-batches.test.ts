@@ -9,7 +9,6 @@ import {
   type Database,
   DEMO_ASSETS,
   DEMO_MARKETS,
-  deposit,
   isLedgerError,
   schema,
 } from "@spotx/db";
@@ -19,6 +18,7 @@ import { sql } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/node-postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TradingService } from "../src/trading/trading-service";
+import { fundedTrader } from "./funded-trader";
 
 let test: TestDatabase;
 let names: Topology;
@@ -47,15 +47,7 @@ const trading = () =>
     cacheMs: 600_000,
   });
 
-async function trader(): Promise<bigint> {
-  const [row] = await test.db
-    .insert(schema.users)
-    .values({ email: `${randomUUID()}@test.spotx.dev`, passwordHash: "x" })
-    .returning({ id: schema.users.id });
-  if (!row) throw new Error("user not created");
-  await deposit(test.db, { userId: row.id, asset: "USDT", amount: 10n ** 12n, ref: `f:${row.id}` });
-  return row.id;
-}
+const trader = () => fundedTrader(test.db);
 
 const labelOf = (outcome: PromiseSettledResult<unknown>) =>
   outcome.status === "fulfilled"

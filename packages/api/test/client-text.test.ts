@@ -3,12 +3,13 @@
 // the pair — while that order is live, and for an hour after it finished; past that the text
 // names nothing (CLIENT_ID_NOT_FOUND), though the order is still found by its id.
 import { randomUUID } from "node:crypto";
-import { DEMO_ASSETS, DEMO_MARKETS, deposit, isLedgerError, schema } from "@spotx/db";
+import { DEMO_ASSETS, DEMO_MARKETS, isLedgerError, schema } from "@spotx/db";
 import { createTestDatabase, type TestDatabase } from "@spotx/db/testing";
 import { type Topology, topology } from "@spotx/platform/topology";
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TradingService } from "../src/trading/trading-service";
+import { fundedTrader } from "./funded-trader";
 
 let test: TestDatabase;
 let names: Topology;
@@ -23,15 +24,7 @@ afterAll(async () => {
   await test?.drop();
 });
 
-async function trader(): Promise<bigint> {
-  const [row] = await test.db
-    .insert(schema.users)
-    .values({ email: `${randomUUID()}@test.spotx.dev`, passwordHash: "x" })
-    .returning({ id: schema.users.id });
-  if (!row) throw new Error("user not created");
-  await deposit(test.db, { userId: row.id, asset: "USDT", amount: 10n ** 12n, ref: `f:${row.id}` });
-  return row.id;
-}
+const trader = () => fundedTrader(test.db);
 
 /** Stands for settlement ending the order (cancelled) at `at`. */
 async function finish(orderId: bigint, at: Date) {

@@ -3,7 +3,7 @@
 // that expires under load is refilled by one read, not by one read per waiting request (which,
 // under load, queued for the same pool connections and made every read slower still).
 import { randomBytes, randomUUID } from "node:crypto";
-import { createApiKey, type Database, DEMO_ASSETS, DEMO_MARKETS, deposit, schema } from "@spotx/db";
+import { createApiKey, type Database, DEMO_ASSETS, DEMO_MARKETS, schema } from "@spotx/db";
 import { createTestDatabase, type TestDatabase } from "@spotx/db/testing";
 import { platformEnv } from "@spotx/platform/env";
 import { logger } from "@spotx/platform/logger";
@@ -16,6 +16,7 @@ import { MarketDirectory } from "../src/gate/market-directory";
 import { signRequest } from "../src/gate/signature";
 import { SignatureReplayGuard } from "../src/guards/replay";
 import { TradingService } from "../src/trading/trading-service";
+import { fundedTrader } from "./funded-trader";
 
 let test: TestDatabase;
 let names: Topology;
@@ -44,15 +45,7 @@ afterAll(async () => {
 const ran = (from: number, pattern: RegExp) =>
   statements.slice(from).filter((text) => pattern.test(text)).length;
 
-async function trader(): Promise<bigint> {
-  const [row] = await test.db
-    .insert(schema.users)
-    .values({ email: `${randomUUID()}@test.spotx.dev`, passwordHash: "x" })
-    .returning({ id: schema.users.id });
-  if (!row) throw new Error("user not created");
-  await deposit(test.db, { userId: row.id, asset: "USDT", amount: 10n ** 12n, ref: `f:${row.id}` });
-  return row.id;
-}
+const trader = () => fundedTrader(test.db);
 
 describe("the placement service's reads", () => {
   it("read the market rules once and the last price once for 100 orders placed at the same moment", async () => {

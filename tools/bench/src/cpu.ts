@@ -83,10 +83,9 @@ export function stackServer(name: string, port: number | undefined): CpuGroup {
   };
 }
 
-/** The process listening on a TCP port of this machine (from /proc/net/tcp{,6}), if any. */
-export function listeningPid(port: number): number | undefined {
-  const inodes = new Set<string>();
-  const hexPort = port.toString(16).toUpperCase().padStart(4, "0");
+/** The rows of /proc/net/tcp and /proc/net/tcp6 (IPv4 and IPv6 sockets), split into fields. */
+export function tcpSockets(): string[][] {
+  const rows: string[][] = [];
   for (const table of ["/proc/net/tcp", "/proc/net/tcp6"]) {
     let text = "";
     try {
@@ -94,11 +93,18 @@ export function listeningPid(port: number): number | undefined {
     } catch {
       continue;
     }
-    for (const line of text.split("\n").slice(1)) {
-      const f = line.trim().split(/\s+/);
-      // local_address is HEXADDR:HEXPORT, st 0A is LISTEN, the inode is field 10.
-      if (f[3] === "0A" && f[1]?.endsWith(`:${hexPort}`) && f[9]) inodes.add(f[9]);
-    }
+    for (const line of text.split("\n").slice(1)) rows.push(line.trim().split(/\s+/));
+  }
+  return rows;
+}
+
+/** The process listening on a TCP port of this machine (from /proc/net/tcp{,6}), if any. */
+export function listeningPid(port: number): number | undefined {
+  const inodes = new Set<string>();
+  const hexPort = port.toString(16).toUpperCase().padStart(4, "0");
+  for (const f of tcpSockets()) {
+    // local_address is HEXADDR:HEXPORT, st 0A is LISTEN, the inode is field 10.
+    if (f[3] === "0A" && f[1]?.endsWith(`:${hexPort}`) && f[9]) inodes.add(f[9]);
   }
   if (inodes.size === 0) return undefined;
   for (const entry of fs.readdirSync("/proc")) {

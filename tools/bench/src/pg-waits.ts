@@ -7,7 +7,7 @@
 import fs from "node:fs";
 import type { Database } from "@spotx/db";
 import { sql } from "drizzle-orm";
-import { pidStat, TICKS_PER_SECOND } from "./cpu";
+import { pidStat, TICKS_PER_SECOND, tcpSockets } from "./cpu";
 
 export type WaitShare = {
   who: string;
@@ -105,19 +105,10 @@ function portOwners(owners: readonly ConnectionOwner[]): Map<number, string> {
     }
   }
   const ports = new Map<number, string>();
-  for (const table of ["/proc/net/tcp", "/proc/net/tcp6"]) {
-    let text = "";
-    try {
-      text = fs.readFileSync(table, "utf8");
-    } catch {
-      continue;
-    }
-    for (const line of text.split("\n").slice(1)) {
-      const f = line.trim().split(/\s+/);
-      const who = f[9] ? byInode.get(f[9]) : undefined;
-      const port = f[1]?.split(":")[1];
-      if (who && port) ports.set(Number.parseInt(port, 16), who);
-    }
+  for (const f of tcpSockets()) {
+    const who = f[9] ? byInode.get(f[9]) : undefined;
+    const port = f[1]?.split(":")[1];
+    if (who && port) ports.set(Number.parseInt(port, 16), who);
   }
   return ports;
 }
