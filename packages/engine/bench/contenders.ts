@@ -43,6 +43,9 @@ export class CountingSink implements EventSink {
   triggered(): void {
     this.events += 1;
   }
+  fired(): void {
+    this.events += 1;
+  }
   level(): void {
     this.events += 1;
   }

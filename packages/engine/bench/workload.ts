@@ -177,6 +177,7 @@ class LiveOrders implements EventSink {
     this.price[orderId] = price;
   }
   triggered(): void {}
+  fired(): void {}
   level(): void {}
   halted(): void {}
   resumed(): void {}

@@ -9,12 +9,14 @@ import { PRICE_STRIDE, PriceLadder } from "./price-ladder";
 import { SlotIndex } from "./slot-index";
 import type {
   AmendCommand,
+  ArmCommand,
   CancelAllCommand,
   CancelCommand,
   CancelReason,
   Command,
   CommandType,
   Depth,
+  DisarmCommand,
   EngineEvent,
   MarketConfig,
   OpenOrder,
@@ -165,7 +167,25 @@ export interface EngineSnapshot {
   asks: OpenOrder[];
   /** Untriggered stop orders: "gte" ones in firing order, then "lte" ones in firing order. */
   stops: OpenOrder[];
+  /** Armed price triggers in firing order; absent in snapshots from before they existed. */
+  triggers?: ArmedTrigger[];
 }
+
+/** An armed price trigger as a snapshot keeps it. */
+export interface ArmedTrigger {
+  triggerId: number;
+  userId: number;
+  price: number;
+  trigger: StopTrigger;
+}
+
+type PriceTrigger = {
+  triggerId: number;
+  userId: number;
+  price: number;
+  gte: boolean;
+  rank: number;
+};
 
 export class MatchingEngine {
   readonly market: ResolvedMarket;
@@ -186,6 +206,8 @@ export class MatchingEngine {
   private cGroup: Float64Array;
   /** Arrival rank: stop order priority, and (with checkInvariants) the FIFO check. */
   private cRank: Float64Array;
+  /** An order's whole amount in lots (filled = amount − left); what an amend by `amount` needs. */
+  private cAmount: Float64Array;
   private cUPrev: Int32Array;
   private cUNext: Int32Array;
   private orderCapacity: number;
@@ -213,6 +235,11 @@ export class MatchingEngine {
   private readonly userIndex: IdTable;
 
   // Stop orders, each list sorted so that the next to fire is last.
+  /** Armed price triggers: each list in firing order from its end (pop fires next). */
+  private readonly gteTriggers: PriceTrigger[] = [];
+  private readonly lteTriggers: PriceTrigger[] = [];
+  private readonly triggerIndex = new Map<number, PriceTrigger>();
+  private nextTriggerRank = 1;
   private readonly gteStops: number[] = [];
   private readonly lteStops: number[] = [];
 
@@ -231,6 +258,7 @@ export class MatchingEngine {
     this.cStop = new Float64Array(capacity);
     this.cGroup = new Float64Array(capacity);
     this.cRank = new Float64Array(capacity);
+    this.cAmount = new Float64Array(capacity);
     this.cUPrev = new Int32Array(capacity);
     this.cUNext = new Int32Array(capacity);
     this.orderIndex = new SlotIndex(capacity);
@@ -259,6 +287,7 @@ export class MatchingEngine {
 
   /** Applies one command, handing each event to `sink` as it happens (no allocation). */
   apply(command: Command, sink: EventSink): void {
+    const lastBefore = this.last;
     switch (command.type) {
       case "amend":
         this.amend(command, sink);
@@ -272,6 +301,12 @@ export class MatchingEngine {
       case "cancelAll":
         this.cancelAll(command, sink);
         break;
+      case "arm":
+        this.arm(command, sink);
+        break;
+      case "disarm":
+        this.disarm(command, sink);
+        break;
       case "halt":
         this.isHalted = true;
         sink.halted(++this.seqNo, timeOf(command.time));
@@ -284,6 +319,9 @@ export class MatchingEngine {
         const unknown = command as { time?: unknown };
         sink.rejected(++this.seqNo, timeOf(unknown.time), "unknown", 0, 0, "INVALID_PARAM");
       }
+    }
+    if (this.last !== lastBefore && this.triggerIndex.size > 0) {
+      this.runTriggers(sink, timeOf(command.time));
     }
     this.afterCommand();
   }
@@ -568,8 +606,12 @@ export class MatchingEngine {
       }
     }
     let s = slot;
-    if (s === NIL) s = this.allocOrder(orderId, userId, group, stp, side, left, tif);
-    else this.of[(s << 2) + F_LEFT] = left;
+    if (s === NIL) {
+      s = this.allocOrder(orderId, userId, group, stp, side, left, tif);
+      this.cAmount[s] = quantity;
+    } else {
+      this.of[(s << 2) + F_LEFT] = left;
+    }
     this.enqueue(sink, time, s, side, price, left);
   }
 
@@ -751,6 +793,128 @@ export class MatchingEngine {
     return scaled <= last * (BPS + bps) && scaled >= last * (BPS - bps);
   }
 
+  // ---------------------------------------------------------------- price triggers
+
+  private arm(c: ArmCommand, sink: EventSink): void {
+    const time = timeOf(c.time);
+    const ids = { orderId: c.triggerId, userId: c.userId };
+    if (
+      !isNonNegativeInteger(c.time) ||
+      !isPositiveInteger(c.triggerId) ||
+      !isPositiveInteger(c.userId) ||
+      (c.trigger !== "gte" && c.trigger !== "lte")
+    ) {
+      this.reject(sink, time, "arm", ids, "INVALID_PARAM");
+      return;
+    }
+    if (!isPositiveInteger(c.price)) {
+      this.reject(sink, time, "arm", ids, "TICK_SIZE");
+      return;
+    }
+    if (c.price > this.market.maxPrice) {
+      this.reject(sink, time, "arm", ids, "PRICE_TOO_HIGH");
+      return;
+    }
+    if (this.triggerIndex.has(c.triggerId)) {
+      this.reject(sink, time, "arm", ids, "DUPLICATE_ORDER_ID");
+      return;
+    }
+    if (this.triggerIndex.size >= this.market.maxOrders) {
+      this.reject(sink, time, "arm", ids, "BOOK_FULL");
+      return;
+    }
+    this.insertTrigger({
+      triggerId: c.triggerId,
+      userId: c.userId,
+      price: c.price,
+      gte: c.trigger === "gte",
+      rank: this.nextTriggerRank++,
+    });
+    this.runTriggers(sink, time);
+  }
+
+  private disarm(c: DisarmCommand, sink: EventSink): void {
+    const time = timeOf(c.time);
+    const ids = { orderId: c.triggerId, userId: c.userId };
+    if (
+      !isNonNegativeInteger(c.time) ||
+      !isPositiveInteger(c.triggerId) ||
+      !isPositiveInteger(c.userId)
+    ) {
+      this.reject(sink, time, "disarm", ids, "INVALID_PARAM");
+      return;
+    }
+    const armed = this.triggerIndex.get(c.triggerId);
+    // Fired or disarmed already: the database knew before the command got here.
+    if (!armed || armed.userId !== c.userId) return;
+    this.removeTrigger(armed);
+  }
+
+  /** Keeps each list sorted so that its end fires first: nearest price, then earliest armed. */
+  private insertTrigger(t: PriceTrigger): void {
+    const list = t.gte ? this.gteTriggers : this.lteTriggers;
+    // Fires before: gte — lower price; lte — higher price; then the lower rank.
+    const before = (a: PriceTrigger, b: PriceTrigger) =>
+      a.price !== b.price ? (a.gte ? a.price < b.price : a.price > b.price) : a.rank < b.rank;
+    let lo = 0;
+    let hi = list.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      const at = list[mid];
+      if (at && before(at, t)) hi = mid;
+      else lo = mid + 1;
+    }
+    list.splice(lo, 0, t);
+    this.triggerIndex.set(t.triggerId, t);
+  }
+
+  private removeTrigger(t: PriceTrigger): void {
+    const list = t.gte ? this.gteTriggers : this.lteTriggers;
+    const position = list.lastIndexOf(t);
+    invariant(position >= 0, "price trigger missing from its list");
+    list.splice(position, 1);
+    this.triggerIndex.delete(t.triggerId);
+  }
+
+  /** Fires every trigger the last trade price has reached: gte ones first, then lte ones. */
+  private runTriggers(sink: EventSink, time: number): void {
+    const last = this.last;
+    if (last === 0) return;
+    for (;;) {
+      const next = this.gteTriggers[this.gteTriggers.length - 1];
+      if (!next || next.price > last) break;
+      this.gteTriggers.pop();
+      this.triggerIndex.delete(next.triggerId);
+      sink.fired(++this.seqNo, time, next.triggerId, next.userId, next.price, "gte", last);
+    }
+    for (;;) {
+      const next = this.lteTriggers[this.lteTriggers.length - 1];
+      if (!next || next.price < last) break;
+      this.lteTriggers.pop();
+      this.triggerIndex.delete(next.triggerId);
+      sink.fired(++this.seqNo, time, next.triggerId, next.userId, next.price, "lte", last);
+    }
+  }
+
+  /** Armed triggers in firing order (gte ones, then lte ones), for snapshots and tests. */
+  armedTriggers(): ArmedTrigger[] {
+    const out: ArmedTrigger[] = [];
+    for (const list of [this.gteTriggers, this.lteTriggers]) {
+      for (let i = list.length - 1; i >= 0; i--) {
+        const t = list[i];
+        if (t) {
+          out.push({
+            triggerId: t.triggerId,
+            userId: t.userId,
+            price: t.price,
+            trigger: t.gte ? "gte" : "lte",
+          });
+        }
+      }
+    }
+    return out;
+  }
+
   // ---------------------------------------------------------------- stops
 
   private insertStop(slot: number): void {
@@ -887,7 +1051,8 @@ export class MatchingEngine {
       !isNonNegativeInteger(c.time) ||
       !isPositiveInteger(c.orderId) ||
       !isPositiveInteger(c.userId) ||
-      (c.price === undefined && c.quantity === undefined)
+      (c.price === undefined && c.quantity === undefined && c.amount === undefined) ||
+      (c.quantity !== undefined && c.amount !== undefined)
     ) {
       this.reject(sink, time, "amend", c, "INVALID_PARAM");
       return;
@@ -909,8 +1074,20 @@ export class MatchingEngine {
     const level = this.oi[(slot << 3) + I_LEVEL] ?? NIL;
     const oldPrice = this.lf[(level << 2) + L_PRICE] ?? 0;
     const oldLeft = this.of[(slot << 2) + F_LEFT] ?? 0;
+    const filled = (this.cAmount[slot] ?? oldLeft) - oldLeft;
     const price = c.price ?? oldPrice;
-    const quantity = c.quantity ?? oldLeft;
+    if (c.amount !== undefined) {
+      if (!isPositiveInteger(c.amount)) {
+        this.reject(sink, time, "amend", c, "LOT_SIZE");
+        return;
+      }
+      // gate.io: a new amount at or below what already filled cancels the order.
+      if (c.amount <= filled) {
+        this.cancelSlot(sink, time, slot, "user");
+        return;
+      }
+    }
+    const quantity = c.amount !== undefined ? c.amount - filled : (c.quantity ?? oldLeft);
     if (!isPositiveInteger(price)) {
       this.reject(sink, time, "amend", c, "TICK_SIZE");
       return;
@@ -953,6 +1130,7 @@ export class MatchingEngine {
     const orderId = c.orderId;
     const userId = c.userId;
     const keep = !repriced && quantity <= oldLeft;
+    this.cAmount[slot] = filled + quantity;
     sink.amended(
       ++this.seqNo,
       time,
@@ -1114,6 +1292,7 @@ export class MatchingEngine {
     const user = this.userLink(slot, userId);
     this.oi[(slot << 3) + I_META] = flags(side, KIND_TAKER, tif, stp, 0) | (user << 8);
     this.cGroup[slot] = group;
+    this.cAmount[slot] = left;
     this.orderIndex.set(orderId, slot, this.of, RECORD_F64S);
     this.liveOrders += 1;
     return slot;
@@ -1197,6 +1376,7 @@ export class MatchingEngine {
     this.cStop = grownF64(this.cStop, capacity);
     this.cGroup = grownF64(this.cGroup, capacity);
     this.cRank = grownF64(this.cRank, capacity);
+    this.cAmount = grownF64(this.cAmount, capacity);
     this.cUPrev = grownI32(this.cUPrev, capacity);
     this.cUNext = grownI32(this.cUNext, capacity);
     this.orderCapacity = capacity;
@@ -1370,6 +1550,7 @@ export class MatchingEngine {
       bids,
       asks,
       stops,
+      triggers: this.armedTriggers(),
     };
   }
 
@@ -1427,6 +1608,14 @@ export class MatchingEngine {
       engine.cRank[slot] = engine.nextRank++;
       engine.insertStop(slot);
     }
+    for (const t of snapshot.triggers ?? []) {
+      invariant(isPositiveInteger(t.triggerId), "snapshot trigger id");
+      invariant(!engine.triggerIndex.has(t.triggerId), "duplicate trigger id in snapshot");
+      invariant(isPositiveInteger(t.userId), "snapshot trigger user id");
+      invariant(isPositiveInteger(t.price) && t.price <= engine.market.maxPrice, "trigger price");
+      invariant(t.trigger === "gte" || t.trigger === "lte", "trigger rule");
+      engine.insertTrigger({ ...t, gte: t.trigger === "gte", rank: engine.nextTriggerRank++ });
+    }
     engine.afterCommand();
     engine.assertInvariants();
     return engine;
@@ -1453,6 +1642,10 @@ export class MatchingEngine {
       order.left,
       tif,
     );
+    // Snapshots written before `amount` was kept know only what is left.
+    const amount = order.amount ?? order.left;
+    invariant(isPositiveInteger(amount) && amount >= order.left, "snapshot amount");
+    this.cAmount[slot] = amount;
     const at = (slot << 3) + I_META;
     this.oi[at] = ((this.oi[at] ?? 0) & ~FLAGS_MASK) | flags(side, kind, tif, stp, trigger);
     return slot;
@@ -1468,6 +1661,7 @@ export class MatchingEngine {
       side: sideName(meta & 1),
       price: this.orderPrice(slot),
       left: this.orderLeft(slot),
+      amount: this.cAmount[slot] ?? this.orderLeft(slot),
       timeInForce: tifName((meta >> 3) & 3),
       stpAct: stpName(stp),
       stpGroup: this.cGroup[slot] ?? 0,

@@ -86,6 +86,15 @@ export interface EventSink {
     stopPrice: number,
     lastPrice: number,
   ): void;
+  fired(
+    seq: number,
+    time: number,
+    triggerId: number,
+    userId: number,
+    price: number,
+    trigger: StopTrigger,
+    lastPrice: number,
+  ): void;
   level(seq: number, time: number, side: Side, price: number, quantity: number): void;
   halted(seq: number, time: number): void;
   resumed(seq: number, time: number): void;
@@ -239,6 +248,18 @@ export class EventCollector implements EventSink {
     lastPrice: number,
   ): void {
     this.events.push({ type: "triggered", seq, time, orderId, userId, side, stopPrice, lastPrice });
+  }
+
+  fired(
+    seq: number,
+    time: number,
+    triggerId: number,
+    userId: number,
+    price: number,
+    trigger: StopTrigger,
+    lastPrice: number,
+  ): void {
+    this.events.push({ type: "fired", seq, time, triggerId, userId, price, trigger, lastPrice });
   }
 
   level(seq: number, time: number, side: Side, price: number, quantity: number): void {

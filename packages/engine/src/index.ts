@@ -9,7 +9,13 @@ export {
   parseStep,
   unitsToDecimal,
 } from "./decimal";
-export { type EngineOptions, type EngineSnapshot, InvariantError, MatchingEngine } from "./engine";
+export {
+  type ArmedTrigger,
+  type EngineOptions,
+  type EngineSnapshot,
+  InvariantError,
+  MatchingEngine,
+} from "./engine";
 export { EventCollector, type EventSink } from "./events";
 export { MarketConfigError, type ResolvedMarket, resolveMarket } from "./market";
 export { FINISH_AS, GATE_LABELS, type GateLabel, REJECT_MESSAGES, REJECT_REASONS } from "./reasons";

@@ -99,10 +99,12 @@ export interface CancelAllCommand {
 }
 
 /**
- * Change a resting order. `price` (ticks) and/or `quantity`: the new REMAINING quantity in
- * lots. A decrease of quantity alone keeps time priority; a price change or an increase
- * loses it. A new price that crosses the book trades like a new order of the same time in
- * force (post-only orders are refused instead).
+ * Change a resting order. `price` (ticks) and/or its size: `quantity`, the new REMAINING
+ * quantity in lots, or `amount`, the order's new WHOLE amount in lots as gate.io means it (what
+ * is left becomes `amount` − filled; an amount at or below what has filled cancels the order,
+ * as a cancel would). Not both. A decrease of the size alone keeps time priority; a price
+ * change or an increase loses it. A new price that crosses the book trades like a new order of
+ * the same time in force (post-only orders are refused instead).
  */
 export interface AmendCommand {
   type: "amend";
@@ -111,6 +113,32 @@ export interface AmendCommand {
   userId: number;
   price?: number;
   quantity?: number;
+  amount?: number;
+}
+
+/**
+ * Arm a price trigger (gate.io's price-triggered order, spot `/spot/price_orders`): nothing is
+ * placed or held; when the last trade price reaches `price` ("gte": at or above, "lte": at or
+ * below) the engine emits `fired` once, in sequence, and forgets it. `triggerId` is assigned
+ * outside (the database) and is unique among armed triggers. If the last price already
+ * satisfies the rule when armed, it fires at once.
+ */
+export interface ArmCommand {
+  type: "arm";
+  time: number;
+  triggerId: number;
+  userId: number;
+  /** Ticks. */
+  price: number;
+  trigger: StopTrigger;
+}
+
+/** Forget an armed trigger (cancelled or expired); no event when it is gone already. */
+export interface DisarmCommand {
+  type: "disarm";
+  time: number;
+  triggerId: number;
+  userId: number;
 }
 
 /** Stop accepting orders (cancels and quantity decreases still pass) until `resume`. */
@@ -129,6 +157,8 @@ export type Command =
   | CancelCommand
   | CancelAllCommand
   | AmendCommand
+  | ArmCommand
+  | DisarmCommand
   | HaltCommand
   | ResumeCommand;
 
@@ -250,6 +280,17 @@ export interface TriggeredEvent extends EventBase {
   lastPrice: number;
 }
 
+/** An armed price trigger was reached by the last trade price; it is no longer armed. */
+export interface FiredEvent extends EventBase {
+  type: "fired";
+  triggerId: number;
+  userId: number;
+  /** The trigger's price, ticks. */
+  price: number;
+  trigger: StopTrigger;
+  lastPrice: number;
+}
+
 /**
  * An L2 level's new total in lots (0: the level is gone). Applying these in order to an
  * empty book reproduces the engine's aggregated depth exactly.
@@ -276,6 +317,7 @@ export type EngineEvent =
   | CancelledEvent
   | AmendedEvent
   | TriggeredEvent
+  | FiredEvent
   | LevelEvent
   | HaltedEvent
   | ResumedEvent;
@@ -294,6 +336,8 @@ export interface OpenOrder {
   price: number;
   /** Remaining lots. */
   left: number;
+  /** The whole amount in lots (filled = amount − left); absent in older snapshots (= left). */
+  amount?: number;
   timeInForce: TimeInForce;
   stpAct: StpAct | null;
   stpGroup: number;

@@ -153,6 +153,8 @@ const draftFor = (mix: Mix) =>
           recent,
           price: fc.option(fc.integer({ min: 90, max: 110 }), { freq: 3 }),
           quantity: fc.option(fc.integer({ min: 1, max: 10 }), { freq: 3 }),
+          // gate.io's whole-amount form (sometimes at or below what filled: a cancel).
+          amount: fc.option(fc.integer({ min: 1, max: 12 }), { freq: 4 }),
         })
         .map((v) => ({ kind: "amend", value: v }) as const),
     },
@@ -280,6 +282,7 @@ export function toCommands(drafts: readonly CommandDraft[]): Command[] {
         };
         if (v.price !== null) command.price = v.price;
         if (v.quantity !== null) command.quantity = v.quantity;
+        else if (v.amount !== null) command.amount = v.amount;
         return command as unknown as Command;
       }
       case "halt":

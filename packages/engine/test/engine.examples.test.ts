@@ -420,6 +420,38 @@ describe("cancel and cancel-all", () => {
 });
 
 describe("amend", () => {
+  it("by whole amount (gate.io's meaning): what is left is the amount less what filled", () => {
+    const e = engine();
+    run(e, limit(1, 1, "sell", "30000.00", "0.5"), limit(2, 2, "buy", "30000.00", "0.2"));
+    // 0.2 filled, 0.3 left; a new amount of 0.4 leaves 0.2, and keeps the order's place.
+    const events = run(e, { type: "amend", time: T + 600, orderId: 1, userId: 1, amount: 400 });
+    expect(events[0]).toMatchObject({
+      type: "amended",
+      quantity: 200,
+      oldQuantity: 300,
+      keptPriority: true,
+    });
+    // The amount is remembered through amends and snapshots: 0.2 + 0.1 = 0.3 filled after this.
+    run(e, limit(3, 3, "buy", "30000.00", "0.1"));
+    const restored = MatchingEngine.fromSnapshot(e.snapshot(), { checkInvariants: true });
+    expect(restored.snapshot().asks[0]).toMatchObject({ orderId: 1, left: 100, amount: 400 });
+    expect(
+      run(restored, { type: "amend", time: T + 700, orderId: 1, userId: 1, amount: 600 })[0],
+    ).toMatchObject({ type: "amended", quantity: 300, oldQuantity: 100, keptPriority: false });
+  });
+
+  it("an amount at or below what filled cancels the order; quantity and amount together are refused", () => {
+    const e = engine();
+    run(e, limit(1, 1, "sell", "30000.00", "0.5"), limit(2, 2, "buy", "30000.00", "0.2"));
+    const both = { type: "amend", time: T + 600, orderId: 1, userId: 1, amount: 400, quantity: 1 };
+    expect(reasonOf(run(e, both as AmendCommand))).toBe("INVALID_PARAM");
+    const events = run(e, { type: "amend", time: T + 600, orderId: 1, userId: 1, amount: 200 });
+    expect(events).toMatchObject([
+      { type: "cancelled", orderId: 1, left: 300, reason: "user" },
+      { type: "level", price: px("30000.00"), quantity: 0 },
+    ]);
+  });
+
   it("a quantity decrease keeps the order's place in the queue", () => {
     const e = engine();
     run(e, limit(1, 1, "sell", "30000.00", "0.5"), limit(2, 2, "sell", "30000.00", "0.5"));
@@ -804,5 +836,74 @@ describe("sequence, determinism and snapshots", () => {
     const e = engine();
     run(e, limit(1, 1, "sell", "30000.00", "0.1"), limit(2, 2, "buy", "29000.00", "0.1"));
     expect(() => e.assertInvariants()).not.toThrow();
+  });
+});
+
+describe("price triggers (gate.io's price-triggered orders)", () => {
+  const arm = (triggerId: number, userId: number, price: string, trigger: "gte" | "lte") =>
+    ({ type: "arm", time: T + 10, triggerId, userId, price: px(price), trigger }) as const;
+
+  it("fire once, in sequence, when the last trade price reaches them: nearest first, then oldest", () => {
+    const e = engine();
+    run(e, limit(1, 1, "sell", "30000.00", "0.5"), limit(2, 2, "buy", "30000.00", "0.1"));
+    // Last price 30000: none of these is reached yet; armed, they emit nothing.
+    expect(
+      run(
+        e,
+        arm(11, 5, "30100.00", "gte"),
+        arm(12, 5, "30050.00", "gte"),
+        arm(13, 6, "30050.00", "gte"),
+      ),
+    ).toEqual([]);
+    expect(run(e, arm(14, 5, "29900.00", "lte"))).toEqual([]);
+    run(e, limit(3, 1, "sell", "30060.00", "0.5"));
+    const events = run(e, limit(4, 2, "buy", "30060.00", "0.6"));
+    const fired = events.filter((event) => event.type === "fired");
+    // The buy took 30000 (nothing reached) then 30060: 30050 reached, 30100 not.
+    expect(fired).toMatchObject([
+      {
+        triggerId: 12,
+        userId: 5,
+        price: px("30050.00"),
+        trigger: "gte",
+        lastPrice: px("30060.00"),
+      },
+      { triggerId: 13, userId: 6, price: px("30050.00"), trigger: "gte" },
+    ]);
+    const last = events[events.length - 1];
+    expect(fired[1]?.seq).toBe(last?.seq);
+    expect(e.armedTriggers().map((t) => t.triggerId)).toEqual([11, 14]);
+  });
+
+  it("fire at once when armed past the last price; a disarmed trigger never fires; bad ones are refused", () => {
+    const e = engine();
+    run(e, limit(1, 1, "sell", "30000.00", "0.5"), limit(2, 2, "buy", "30000.00", "0.1"));
+    expect(run(e, arm(21, 5, "30500.00", "lte"))).toMatchObject([
+      { type: "fired", triggerId: 21, trigger: "lte", lastPrice: px("30000.00") },
+    ]);
+    run(e, arm(22, 5, "29000.00", "lte"));
+    expect(run(e, { type: "disarm", time: T + 20, triggerId: 22, userId: 6 })).toEqual([]);
+    expect(e.armedTriggers()).toHaveLength(1); // another user's disarm does nothing
+    expect(run(e, { type: "disarm", time: T + 20, triggerId: 22, userId: 5 })).toEqual([]);
+    expect(e.armedTriggers()).toEqual([]);
+    run(e, limit(3, 1, "buy", "30000.00", "0.4"), limit(4, 2, "sell", "28000.00", "0.4"));
+    expect(reasonOf(run(e, arm(23, 5, "0", "gte")))).toBe("TICK_SIZE");
+    run(e, arm(24, 5, "40000.00", "gte"));
+    expect(reasonOf(run(e, arm(24, 5, "40000.00", "gte")))).toBe("DUPLICATE_ORDER_ID");
+  });
+
+  it("survive a snapshot: the restored engine fires them exactly as the original", () => {
+    const e = engine();
+    run(e, limit(1, 1, "sell", "30000.00", "0.5"), limit(2, 2, "buy", "30000.00", "0.1"));
+    run(
+      e,
+      arm(31, 5, "30010.00", "gte"),
+      arm(32, 5, "29990.00", "lte"),
+      arm(33, 6, "30010.00", "gte"),
+    );
+    const restored = MatchingEngine.fromSnapshot(e.snapshot(), { checkInvariants: true });
+    expect(restored.armedTriggers()).toEqual(e.armedTriggers());
+    const next = [limit(3, 1, "sell", "30010.00", "0.1"), limit(4, 2, "buy", "30010.00", "0.1")];
+    expect(run(restored, ...next)).toEqual(run(e, ...next));
   });
 });

@@ -25,6 +25,8 @@ interface ModelOrder {
   side: Side;
   price: number;
   left: number;
+  /** The whole amount in lots: filled = amount − left. */
+  amount: number;
   tif: TimeInForce;
   stpAct: StpAct | null;
   stpGroup: number;
@@ -310,6 +312,7 @@ export class ReferenceBook {
       side: c.side,
       price,
       left: amount,
+      amount,
       tif,
       stpAct: c.stpAct ?? null,
       stpGroup: c.stpGroup ?? 0,
@@ -523,7 +526,8 @@ export class ReferenceBook {
       !isNonNegInt(c.time) ||
       !isPosInt(c.orderId) ||
       !isPosInt(c.userId) ||
-      (c.price === undefined && c.quantity === undefined)
+      (c.price === undefined && c.quantity === undefined && c.amount === undefined) ||
+      (c.quantity !== undefined && c.amount !== undefined)
     ) {
       this.reject("amend", c, "INVALID_PARAM");
       return;
@@ -538,7 +542,18 @@ export class ReferenceBook {
       return;
     }
     const price = c.price ?? order.price;
-    const quantity = c.quantity ?? order.left;
+    const filled = order.amount - order.left;
+    if (c.amount !== undefined) {
+      if (!isPosInt(c.amount)) {
+        this.reject("amend", c, "LOT_SIZE");
+        return;
+      }
+      if (c.amount <= filled) {
+        this.cancelOpen(order);
+        return;
+      }
+    }
+    const quantity = c.amount !== undefined ? c.amount - filled : (c.quantity ?? order.left);
     if (!isPosInt(price)) {
       this.reject("amend", c, "TICK_SIZE");
       return;
@@ -573,6 +588,7 @@ export class ReferenceBook {
       return;
     }
     const keptPriority = !repriced && quantity <= order.left;
+    order.amount = filled + quantity;
     this.emit({
       type: "amended",
       orderId: order.orderId,

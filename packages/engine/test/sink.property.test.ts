@@ -28,6 +28,9 @@ class RawSink implements EventSink {
   triggered(...args: unknown[]) {
     this.rows.push(["triggered", ...args]);
   }
+  fired(...args: unknown[]) {
+    this.rows.push(["fired", ...args]);
+  }
   level(...args: unknown[]) {
     this.rows.push(["level", ...args]);
   }
