@@ -20,6 +20,7 @@ import { workerEnv } from "./env";
 import { startConsumerLagJob } from "./jobs/consumer-lag";
 import { startReconciliationJob } from "./jobs/reconciliation";
 import { OutboxRelay } from "./outbox-relay";
+import { PriceOrderWork } from "./price-orders";
 import { settledOrdersPublisher } from "./settled-orders";
 import { SettlementConsumer } from "./settlement";
 import { userUpdatePublisher } from "./user-updates";
@@ -96,17 +97,32 @@ async function main() {
     names,
     log: logger("settled-orders"),
   });
+  const priceOrders = new PriceOrderWork({
+    db,
+    redis: publisher,
+    names,
+    log: logger("price-orders"),
+  });
   const settlement = new SettlementConsumer({
     kafka,
     db,
     names,
     log: logger("settlement"),
     onApplied: async (market, changes) => {
-      await Promise.all([pushToUsers(market, changes), announceSettled(market, changes)]);
+      await Promise.all([
+        pushToUsers(market, changes),
+        announceSettled(market, changes),
+        priceOrders.placeFired(changes.triggered).catch((error: unknown) =>
+          // The sweep places what is left triggered.
+          logger("price-orders").warn({ err: error, market }, "placing fired price orders failed"),
+        ),
+      ]);
     },
   });
   await settlement.start();
   service.onStop(() => settlement.stop());
+  priceOrders.start();
+  service.onStop(() => priceOrders.stop());
   service.addReadiness(() =>
     settlement.stopped().map((stop) => ({
       name: `settlement:${stop.market}`,

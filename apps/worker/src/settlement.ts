@@ -61,11 +61,25 @@ export function settlementEvents(message: EventMessage): SettlementEvent[] {
       case "accepted":
         return { kind: "order_accepted", seq, orderId: BigInt(event.orderId) };
       case "rejected":
-        // A refused place ends its order; a refused cancel changes nothing. A duplicate id
-        // means the order is live in the book: releasing its hold would spend it twice.
+        // A refused place ends its order; a refused amend returns what its request reserved; a
+        // refused cancel changes nothing. A duplicate id means the order is live in the book:
+        // releasing its hold would spend it twice.
+        if (event.command === "amend" && event.orderId > 0) {
+          return { kind: "amend_rejected", seq, orderId: BigInt(event.orderId) };
+        }
         return event.command === "place" && event.reason !== "DUPLICATE_ORDER_ID"
           ? { kind: "order_rejected", seq, orderId: BigInt(event.orderId), reason: event.reason }
           : { kind: "noop", seq };
+      case "fired":
+        return { kind: "price_order_fired", seq, priceOrderId: BigInt(event.triggerId) };
+      case "amended":
+        return {
+          kind: "order_amended",
+          seq,
+          orderId: BigInt(event.orderId),
+          priceTicks: BigInt(event.price),
+          leftLots: BigInt(event.quantity),
+        };
       case "trade":
         return {
           kind: "trade",

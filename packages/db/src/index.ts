@@ -3,6 +3,17 @@
 // input at each). The ledger's internals (planning, set-based writers, retry helpers) stay
 // inside the package.
 
+export type {
+  AccountBookEntry,
+  AccountBookQuery,
+  AccountBookSource,
+} from "./account-book";
+export {
+  ACCOUNT_BOOK_MAX_LIMIT,
+  ACCOUNT_BOOK_MAX_OFFSET,
+  ACCOUNT_BOOK_SOURCES,
+  accountBook,
+} from "./account-book";
 export type { ApiKey, ApiKeyPermission, ApiKeyReplayMode } from "./apiKeys";
 export {
   API_KEY_REPLAY_MODES,

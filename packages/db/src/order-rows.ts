@@ -26,6 +26,10 @@ export type OrderRow = {
   text: string | null;
   stp_act: Order["stpAct"];
   reject_reason: string | null;
+  amend_text: string | null;
+  amends: number;
+  amend_pending: boolean;
+  amend_reserved: bigint;
   // drizzle's node-postgres driver hands timestamps of raw queries back as strings.
   created_at: Date | string;
   updated_at: Date | string;
@@ -53,6 +57,10 @@ export function orderFromRow(r: OrderRow): Order {
     text: r.text,
     stpAct: r.stp_act,
     rejectReason: r.reject_reason,
+    amendText: r.amend_text,
+    amends: r.amends,
+    amendPending: r.amend_pending,
+    amendReserved: r.amend_reserved,
     createdAt: new Date(r.created_at),
     updatedAt: new Date(r.updated_at),
   };

@@ -326,6 +326,10 @@ function accept(w: Work, checked: ReturnType<typeof check>, now: Date): Accepted
     text: p.text,
     stpAct: p.stpAct,
     rejectReason: null,
+    amendText: null,
+    amends: 0,
+    amendPending: false,
+    amendReserved: 0n,
     createdAt: now,
     updatedAt: now,
   };

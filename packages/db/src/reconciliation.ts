@@ -403,7 +403,10 @@ async function checkOrderFills(tx: Transaction, findings: Finding[]) {
 /**
  * Every live order holds exactly what it can still spend: its hold was the most it could spend
  * when placed (price × amount for a limit buy, the amount for a market buy, the base amount for
- * a sell) and each fill took what it spent out of it.
+ * a sell), plus what an amend request in flight reserved, and each fill took what it spent out
+ * of it. Once the engine amended an order, its hold follows the amend instead (hold_amount is
+ * then all it was given less what amends returned): it must still cover what is left at its
+ * price.
  */
 async function checkOrderHolds(tx: Transaction, findings: Finding[]) {
   const rows = await tx.execute<{
@@ -427,7 +430,13 @@ async function checkOrderHolds(tx: Transaction, findings: Finding[]) {
              CASE o.side
                WHEN 'buy' THEN o.filled_quote::numeric
                ELSE o.filled_base_lots * ${pow10(sql`b.decimals - m.amount_precision`)}
-             END AS spent
+             END AS spent,
+             CASE o.side
+               WHEN 'buy' THEN o.price_ticks::numeric * (o.amount - o.filled_base_lots)
+                               * ${pow10(sql`q.decimals - m.price_precision - m.amount_precision`)}
+               ELSE (o.amount - o.filled_base_lots) * ${pow10(sql`b.decimals - m.amount_precision`)}
+             END AS left_needs,
+             o.amends, o.amend_reserved
         FROM orders o
         JOIN markets m ON m.symbol = o.market
         JOIN assets b ON b.symbol = m.base
@@ -436,8 +445,13 @@ async function checkOrderHolds(tx: Transaction, findings: Finding[]) {
     )
     SELECT id, user_id, hold_asset, x.field, x.expected::text, x.actual::text
       FROM o CROSS JOIN LATERAL (VALUES
-        ('hold_amount', want_hold, hold_amount::numeric),
-        ('hold_remaining', want_hold - spent, hold_remaining::numeric),
+        ('hold_amount', CASE WHEN amends = 0 THEN want_hold + amend_reserved
+                             ELSE hold_amount::numeric END, hold_amount::numeric),
+        ('hold_remaining', CASE WHEN amends = 0 THEN want_hold + amend_reserved
+                                ELSE hold_amount::numeric END - spent, hold_remaining::numeric),
+        ('hold_covers', 0::numeric,
+         CASE WHEN amends = 0 OR hold_remaining - amend_reserved >= left_needs THEN 0
+              ELSE 1 END::numeric),
         ('hold_asset', 0::numeric, CASE WHEN hold_asset = want_asset THEN 0 ELSE 1 END::numeric)
       ) AS x(field, expected, actual)
      WHERE x.expected <> x.actual
@@ -453,7 +467,9 @@ async function checkOrderHolds(tx: Transaction, findings: Finding[]) {
       detail:
         row.field === "hold_asset"
           ? `order ${row.id} holds ${row.hold_asset}, which it does not spend`
-          : `order ${row.id}: ${row.field} is ${row.actual} but it can still spend ${row.expected}`,
+          : row.field === "hold_covers"
+            ? `order ${row.id} was amended and holds less than it can still spend`
+            : `order ${row.id}: ${row.field} is ${row.actual} but it can still spend ${row.expected}`,
     });
   }
 }

@@ -332,6 +332,14 @@ export const orders = pgTable(
     text: text("text"),
     stpAct: stpAct("stp_act"),
     rejectReason: text("reject_reason"),
+    /** gate.io's `amend_text`: the client's note on its latest amend request. */
+    amendText: text("amend_text"),
+    /** Amends the engine applied (settlement counts them); its hold then follows the amend. */
+    amends: integer("amends").notNull().default(0),
+    /** An amend request the engine has not answered yet: one at a time per order. */
+    amendPending: boolean("amend_pending").notNull().default(false),
+    /** What that request added to the hold, returned if the engine refuses the amend. */
+    amendReserved: bigint("amend_reserved", { mode: "bigint" }).notNull().default(sql`0`),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
   },
@@ -432,6 +440,64 @@ export const outbox = pgTable(
 );
 
 /** The last engine sequence number applied to PostgreSQL, per market. */
+export const priceTriggerRule = pgEnum("price_trigger_rule", ["gte", "lte"]);
+export const priceOrderStatus = pgEnum("price_order_status", [
+  "open",
+  // The engine fired it; its order is being placed (shown as open until it is).
+  "triggered",
+  "cancelled",
+  "finish",
+  "failed",
+  "expired",
+]);
+
+/**
+ * gate.io's price-triggered orders (`/spot/price_orders`). Nothing is held while one waits: the
+ * engine arms its trigger (its id is this row's id) and fires it, in the market's sequence, when
+ * the last trade price reaches it; settlement marks it `triggered`; its order (the `put`) is then
+ * placed like any other — `finish` with `fired_order_id` — or, without the funds, it ends
+ * `failed` with the refusal in `reason`.
+ */
+export const priceOrders = pgTable(
+  "price_orders",
+  {
+    id: bigserial("id", { mode: "bigint" }).primaryKey(),
+    userId: bigint("user_id", { mode: "bigint" })
+      .notNull()
+      .references(() => users.id),
+    market: text("market")
+      .notNull()
+      .references(() => markets.symbol),
+    triggerPriceTicks: bigint("trigger_price_ticks", { mode: "bigint" }).notNull(),
+    rule: priceTriggerRule("rule").notNull(),
+    /** Seconds it waits before expiring; 0 never expires. */
+    expirationSeconds: integer("expiration_seconds").notNull().default(0),
+    expiresAt: timestamp("expires_at", { withTimezone: true }),
+    side: orderSide("side").notNull(),
+    type: orderType("type").notNull(),
+    /** Ticks; null for a market order. */
+    priceTicks: bigint("price_ticks", { mode: "bigint" }),
+    /** Lots, or quote minor units for a market buy. */
+    amount: bigint("amount", { mode: "bigint" }).notNull(),
+    timeInForce: timeInForce("time_in_force").notNull(),
+    /** gate.io's `put.text`: where the order came from (`api`, `web`, …). */
+    text: text("text"),
+    status: priceOrderStatus("status").notNull().default("open"),
+    reason: text("reason"),
+    firedOrderId: bigint("fired_order_id", { mode: "bigint" }).references(() => orders.id),
+    /** The engine sequence number of its `fired` event. */
+    firedSeq: bigint("fired_seq", { mode: "bigint" }),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+    finishedAt: timestamp("finished_at", { withTimezone: true }),
+  },
+  (t) => [
+    index("price_orders_user").on(t.userId, t.status, t.id),
+    index("price_orders_waiting")
+      .on(t.status, t.expiresAt)
+      .where(sql`${t.status} IN ('open', 'triggered')`),
+  ],
+);
+
 export const marketSequences = pgTable(
   "market_sequences",
   {

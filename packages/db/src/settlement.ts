@@ -79,6 +79,19 @@ export type SettlementEvent =
     }
   /** The engine refused the order (halted market, price band, …): its whole hold is released. */
   | { kind: "order_rejected"; seq: bigint; orderId: bigint; reason: string }
+  /**
+   * The engine amended a resting order: it now rests at `priceTicks` with `leftLots` left, its
+   * whole amount becomes filled + left, and its hold what that still needs (the surplus, with
+   * whatever the amend request reserved beyond it, is released).
+   */
+  | { kind: "order_amended"; seq: bigint; orderId: bigint; priceTicks: bigint; leftLots: bigint }
+  /** The engine refused an amend: what the request reserved is released; the order stands. */
+  | { kind: "amend_rejected"; seq: bigint; orderId: bigint }
+  /**
+   * The engine fired a price-triggered order's trigger: the price order, if still open (not
+   * cancelled or expired meanwhile), becomes `triggered`; its order is placed after the batch.
+   */
+  | { kind: "price_order_fired"; seq: bigint; priceOrderId: bigint }
   /** Any other sequenced event (book deltas…): it only advances the sequence. */
   | { kind: "noop"; seq: bigint };
 
@@ -128,6 +141,8 @@ export type SettlementChanges = {
   orders: OrderChange[];
   balances: Balance[];
   trades: SettledTrade[];
+  /** Price orders this batch marked `triggered`: their orders are to be placed now. */
+  triggered: bigint[];
 };
 
 export type BatchResult =
@@ -150,8 +165,14 @@ export type BatchOptions = {
 
 /** An order as a batch works on it: what it reports as a change, plus what only matching needs. */
 type OrderState = OrderChange & {
+  /** amend_pending as read: the write's guard against an amend request in between. */
+  readAmendPending: boolean;
   priceTicks: bigint | null;
   amount: bigint;
+  holdAmount: bigint;
+  amends: number;
+  amendPending: boolean;
+  amendReserved: bigint;
   rejectReason: string | null;
   changed: boolean;
 };
@@ -176,6 +197,8 @@ class SettlementPlan {
   readonly transfers: PendingTransfer[] = [];
   readonly trades: SettledTrade[] = [];
   readonly deltas = new Map<string, Delta>();
+  /** Price orders fired in this batch, with the sequence of their `fired` event. */
+  readonly fired: { id: bigint; seq: bigint }[] = [];
 
   constructor(
     private readonly market: MarketSpec,
@@ -272,9 +295,70 @@ class SettlementPlan {
         }
         return this.finish(order, "rejected", "rejected", event.reason);
       }
+      case "order_amended":
+        return this.amended(event);
+      case "price_order_fired":
+        this.fired.push({ id: event.priceOrderId, seq: event.seq });
+        return;
+      case "amend_rejected": {
+        // The engine refuses an amend of an order that already ended (nothing left to return)
+        // or that it never had: either way nothing of the ledger moves.
+        const order = this.orders.get(event.orderId);
+        if (!order || order.market !== this.market.symbol || ended(order.status)) return;
+        this.returnHold(order, order.amendReserved, `order:${order.id}:amend-return:${event.seq}`);
+        order.amendReserved = 0n;
+        order.amendPending = false;
+        order.changed = true;
+        return;
+      }
       case "noop":
         return;
     }
+  }
+
+  /** Moves `amount` of an order's hold back to available (the order keeps living). */
+  private returnHold(order: OrderState, amount: bigint, ref: string) {
+    invariant(amount <= order.holdRemaining, () => `order ${order.id} returns more than it holds`);
+    if (amount === 0n) return;
+    this.post("order_release", ref, [
+      {
+        owner: { userId: order.userId },
+        asset: order.holdAsset,
+        bucket: "locked",
+        amount: -amount,
+      },
+      {
+        owner: { userId: order.userId },
+        asset: order.holdAsset,
+        bucket: "available",
+        amount,
+      },
+    ]);
+    order.holdRemaining -= amount;
+    order.holdAmount -= amount;
+  }
+
+  private amended(event: Extract<SettlementEvent, { kind: "order_amended" }>) {
+    const order = this.order(event, event.orderId);
+    const no = (reason: string) => this.reject(event, `amend of order ${order.id}: ${reason}`);
+    if (ended(order.status)) no(`the order already ended ${order.status}`);
+    if (order.type !== "limit") no("only a resting limit order can be amended");
+    if (event.leftLots <= 0n) no(`${event.leftLots} lots left`);
+    const needs =
+      order.side === "buy"
+        ? quoteMinorFor(event.priceTicks, event.leftLots, this.market)
+        : lotsToBaseMinor(event.leftLots, this.market);
+    if (needs > order.holdRemaining) {
+      no(`it needs a hold of ${needs}, beyond the ${order.holdRemaining} it holds`);
+    }
+    this.returnHold(order, order.holdRemaining - needs, `order:${order.id}:amend:${event.seq}`);
+    order.priceTicks = event.priceTicks;
+    order.amount = order.filledBaseLots + event.leftLots;
+    order.amends += 1;
+    order.amendReserved = 0n;
+    order.amendPending = false;
+    if (order.status === "pending") order.status = "open";
+    order.changed = true;
   }
 
   /** The same ending delivered again is a no-op; a different one contradicts the stream. */
@@ -322,6 +406,8 @@ class SettlementPlan {
     }
     order.holdRemaining = 0n;
     order.released += release;
+    order.amendReserved = 0n;
+    order.amendPending = false;
     order.status = status;
     order.finishAs = finishAs;
     order.rejectReason = reason;
@@ -511,6 +597,10 @@ type OrderJson = {
   status: OrderStatus;
   finish_as: FinishAs;
   reject_reason: string | null;
+  hold_amount: string;
+  amends: number;
+  amend_pending: boolean;
+  amend_reserved: string;
 };
 
 const big = (value: string) => BigInt(value);
@@ -527,7 +617,7 @@ async function readBatch(
       orderIds.add(event.makerOrderId);
       orderIds.add(event.takerOrderId);
       tradeIds.push(event.tradeId);
-    } else if (event.kind !== "noop") {
+    } else if (event.kind !== "noop" && event.kind !== "price_order_fired") {
       orderIds.add(event.orderId);
     }
   }
@@ -559,7 +649,9 @@ async function readBatch(
                 'filled_base_lots', filled_base_lots::text, 'filled_quote', filled_quote::text,
                 'fee', fee::text, 'fee_asset', fee_asset, 'hold_asset', hold_asset,
                 'hold_remaining', hold_remaining::text, 'status', status,
-                'finish_as', finish_as, 'reject_reason', reject_reason)), '[]'::json)
+                'finish_as', finish_as, 'reject_reason', reject_reason,
+                'hold_amount', hold_amount::text, 'amends', amends,
+                'amend_pending', amend_pending, 'amend_reserved', amend_reserved::text)), '[]'::json)
          FROM orders WHERE id = ANY(${ids}::bigint[])) AS orders,
       (SELECT coalesce(json_agg(json_build_array(id::text, maker_order_id::text,
                                                   taker_order_id::text, price_ticks::text,
@@ -615,6 +707,11 @@ async function readBatch(
           feeAsset: o.fee_asset,
           holdAsset: o.hold_asset,
           holdRemaining: big(o.hold_remaining),
+          holdAmount: big(o.hold_amount),
+          amends: o.amends,
+          amendPending: o.amend_pending,
+          readAmendPending: o.amend_pending,
+          amendReserved: big(o.amend_reserved),
           status: o.status,
           finishAs: o.finish_as,
           rejectReason: o.reject_reason,
@@ -660,7 +757,7 @@ type SequenceAdvance = {
 };
 
 /** Why a guarded write wrote nothing. */
-type Moved = { moved: "sequence" | "accounts" | "balances" };
+type Moved = { moved: "sequence" | "accounts" | "balances" | "orders" };
 
 const GUARD_FAILED = "SX001";
 
@@ -681,7 +778,7 @@ async function writeBatch(
   changed: readonly OrderState[],
   deltas: readonly AccountDelta[],
   sequence: SequenceAdvance,
-): Promise<{ balances: Balance[] } | Moved> {
+): Promise<{ balances: Balance[]; triggered: bigint[] } | Moved> {
   const accountOf = (owner: Owner, asset: string) =>
     "userId" in owner ? { userId: owner.userId, asset } : null;
   const entryRefs: string[] = [];
@@ -717,6 +814,7 @@ async function writeBatch(
   try {
     const result = await db.execute<{
       balances: [string, string, string, string, string][] | null;
+      triggered: string[] | null;
     }>(
       sql`
       WITH s AS (
@@ -803,7 +901,9 @@ async function writeBatch(
         UPDATE orders o
            SET filled_base_lots = x.filled_base_lots, filled_quote = x.filled_quote, fee = x.fee,
                hold_remaining = x.hold_remaining, status = x.status, finish_as = x.finish_as,
-               reject_reason = x.reject_reason, updated_at = now()
+               reject_reason = x.reject_reason, price_ticks = x.price_ticks, amount = x.amount,
+               hold_amount = x.hold_amount, amends = x.amends, amend_pending = x.amend_pending,
+               amend_reserved = x.amend_reserved, updated_at = now()
           FROM unnest(${sql.param(o.map((r) => r.id))}::bigint[],
                       ${sql.param(o.map((r) => r.filledBaseLots))}::bigint[],
                       ${sql.param(o.map((r) => r.filledQuote))}::bigint[],
@@ -811,11 +911,28 @@ async function writeBatch(
                       ${sql.param(o.map((r) => r.holdRemaining))}::bigint[],
                       ${sql.param(o.map((r) => r.status))}::order_status[],
                       ${sql.param(o.map((r) => r.finishAs))}::order_finish_as[],
-                      ${sql.param(o.map((r) => r.rejectReason))}::text[])
+                      ${sql.param(o.map((r) => r.rejectReason))}::text[],
+                      ${sql.param(o.map((r) => r.priceTicks))}::bigint[],
+                      ${sql.param(o.map((r) => r.amount))}::bigint[],
+                      ${sql.param(o.map((r) => r.holdAmount))}::bigint[],
+                      ${sql.param(o.map((r) => r.amends))}::int[],
+                      ${sql.param(o.map((r) => r.amendPending))}::boolean[],
+                      ${sql.param(o.map((r) => r.amendReserved))}::bigint[],
+                      ${sql.param(o.map((r) => r.readAmendPending))}::boolean[])
                AS x(id, filled_base_lots, filled_quote, fee, hold_remaining, status, finish_as,
-                    reject_reason)
+                    reject_reason, price_ticks, amount, hold_amount, amends, amend_pending,
+                    amend_reserved, read_amend_pending)
          WHERE o.id = x.id AND ${go}
+           -- An amend request (the API's only write to a live order) committed since the read
+           -- flips amend_pending on: then nothing is written and the batch is planned again.
+           AND o.amend_pending = x.read_amend_pending
         RETURNING 1
+      ), pu AS (
+        UPDATE price_orders p SET status = 'triggered', fired_seq = x.seq
+          FROM unnest(${sql.param(plan.fired.map((f) => f.id))}::bigint[],
+                      ${sql.param(plan.fired.map((f) => f.seq))}::bigint[]) AS x(id, seq)
+         WHERE p.id = x.id AND p.market = ${market.symbol} AND p.status = 'open' AND ${go}
+        RETURNING p.id
       ), c AS (
         INSERT INTO candles AS c (market, interval, start_time, open, high, low, close,
                                   base_amount, quote_amount, trades, last_seq, updated_at)
@@ -872,17 +989,18 @@ async function writeBatch(
       SELECT spotx_settlement_check((SELECT count(*) FROM s) = 1, 'sequence')
          AND spotx_settlement_check((SELECT count(*) FROM na) = ${opened.length}, 'accounts')
          AND spotx_settlement_check((SELECT count(*) FROM b) = ${held.length}, 'balances')
+         AND spotx_settlement_check((SELECT count(*) FROM ou) = ${o.length}, 'orders')
          AND spotx_settlement_check(
                (SELECT count(*) FROM batch) = 1
                AND (SELECT count(*) FROM t) = ${plan.transfers.length}
                AND (SELECT count(*) FROM e) = ${entryRefs.length}
                AND (SELECT count(*) FROM e WHERE account_id IS NULL) = 0
                AND (SELECT count(*) FROM tr) = ${trades.length}
-               AND (SELECT count(*) FROM ou) = ${o.length}
                AND (SELECT count(*) FROM c) = ${candles.length}, 'written') AS checked,
              (SELECT json_agg(json_build_array(user_id::text, asset, available::text,
                                                locked::text, update_id::text))
-                FROM (SELECT * FROM b UNION ALL SELECT * FROM nb) AS moved) AS balances`,
+                FROM (SELECT * FROM b UNION ALL SELECT * FROM nb) AS moved) AS balances,
+             (SELECT json_agg(id::text) FROM pu) AS triggered`,
     );
     const row = result.rows[0];
     invariant(row, "the settlement write returned no row");
@@ -894,6 +1012,7 @@ async function writeBatch(
         locked: BigInt(locked),
         updateId: BigInt(updateId),
       })),
+      triggered: (row.triggered ?? []).map((id) => BigInt(id)),
     };
   } catch (error) {
     const guard = guardFailed(error);
@@ -914,7 +1033,11 @@ function guardFailed(error: unknown): Moved["moved"] | "written" | null {
     const e = current as { code?: unknown; detail?: unknown; cause?: unknown };
     if (e.code === GUARD_FAILED) {
       const what = e.detail;
-      return what === "sequence" || what === "accounts" || what === "balances" || what === "written"
+      return what === "sequence" ||
+        what === "accounts" ||
+        what === "balances" ||
+        what === "orders" ||
+        what === "written"
         ? what
         : null;
     }
@@ -968,7 +1091,16 @@ function parseEvent(raw: unknown): SettlementEvent {
   const e = requireObject(raw, "settlement event");
   const kind = requireOneOf(
     e.kind,
-    ["trade", "order_accepted", "order_finished", "order_rejected", "noop"] as const,
+    [
+      "trade",
+      "order_accepted",
+      "order_finished",
+      "order_rejected",
+      "order_amended",
+      "amend_rejected",
+      "price_order_fired",
+      "noop",
+    ] as const,
     "event kind",
   );
   const seq = requireBigint(e.seq, "seq", { min: 1n });
@@ -1007,6 +1139,18 @@ function parseEvent(raw: unknown): SettlementEvent {
         orderId: requireId(e.orderId, "orderId"),
         reason: requireText(e.reason, "reason", 1_000),
       };
+    case "order_amended":
+      return {
+        kind,
+        seq,
+        orderId: requireId(e.orderId, "orderId"),
+        priceTicks: requireAmount(e.priceTicks, "priceTicks"),
+        leftLots: requireAmount(e.leftLots, "leftLots"),
+      };
+    case "amend_rejected":
+      return { kind, seq, orderId: requireId(e.orderId, "orderId") };
+    case "price_order_fired":
+      return { kind, seq, priceOrderId: requireId(e.priceOrderId, "priceOrderId") };
     case "noop":
       return { kind, seq };
   }
@@ -1081,7 +1225,7 @@ async function settleOnce(
   }
   const nextEpoch = epoch !== undefined && epoch > row.lastEpoch ? epoch : row.lastEpoch;
   const fresh = parsed.filter((e) => e.seq > lastSeq);
-  const empty = { orders: [], balances: [], trades: [] };
+  const empty = { orders: [], balances: [], trades: [], triggered: [] };
   if (fresh.length === 0) {
     // All replays: nothing to apply, but a newer owner or a later offset is still recorded.
     const nextOffset =
@@ -1148,7 +1292,12 @@ async function settleOnce(
     applied: fresh.length,
     skipped: parsed.length - fresh.length,
     lastSeq: newLast,
-    changes: { orders: changed.map(toChange), trades: plan.trades, balances: written.balances },
+    changes: {
+      orders: changed.map(toChange),
+      trades: plan.trades,
+      balances: written.balances,
+      triggered: written.triggered,
+    },
   };
 }
 

@@ -520,6 +520,30 @@ const cases: Record<string, Case> = {
       ),
     call: ([n, now]) => any(api.ordersByText)(f.db, n, now),
   },
+  accountBook: {
+    runs: 200,
+    args: () =>
+      A(
+        input({
+          userId: userId(),
+          asset,
+          from: fc.oneof(
+            fc.date({ min: new Date("1969-12-31"), max: new Date("2100-01-01") }),
+            fc.date(),
+          ),
+          to: fc.option(fc.date({ min: new Date("1969-12-31"), max: new Date("9999-02-01") }), {
+            nil: undefined,
+          }),
+          sources: fc.array(
+            fc.constantFrom("trade", "trade_fee", "order_rejected", "deposit", "new_order"),
+            { maxLength: 4 },
+          ),
+          offset: fc.oneof(fc.integer({ min: 0, max: 100_000 }), fc.integer()),
+          limit: fc.oneof(fc.integer({ min: 1, max: 1_000 }), fc.integer()),
+        }),
+      ),
+    call: ([q]) => any(api.accountBook)(f.db, q),
+  },
   placeOrderHold: {
     runs: 80,
     args: () => A(orderInput()),

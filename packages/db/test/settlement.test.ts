@@ -2,7 +2,10 @@
 // in the exchange's favour, partial fills, released holds, and the per-market sequence.
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { requestAmend } from "../src/amend";
+import { runReconciliation } from "../src/reconciliation";
 import { applySettlementBatch, settleTrade } from "../src/settlement";
+import { parseDecimal } from "../src/units";
 import {
   BTC,
   balanceOf,
@@ -485,7 +488,12 @@ describe("trade ids are idempotent", () => {
     // Redelivered later under yet another sequence number.
     const again = await applySettlementBatch(f.db, "BTC_USDT", [{ ...trade, seq: seq + 2n }]);
     expect(again).toMatchObject({ ok: true, applied: 1, lastSeq: seq + 2n });
-    expect(again.ok && again.changes).toEqual({ orders: [], balances: [], trades: [] });
+    expect(again.ok && again.changes).toEqual({
+      orders: [],
+      balances: [],
+      trades: [],
+      triggered: [],
+    });
     expect(await orderRow(f.db, bid.id)).toMatchObject({
       status: "open",
       filled_base_lots: 100n,
@@ -670,5 +678,126 @@ describe("every ending comes from the engine's stream", () => {
       label: "SETTLEMENT_REJECTED",
       message: expect.stringMatching(/already cancelled/),
     });
+  });
+});
+
+describe("amends (gate.io's PATCH): the hold locked first, then exactly what the order needs", () => {
+  const amend = (
+    order: { id: bigint; userId: bigint },
+    change: { priceTicks?: bigint; amount?: bigint },
+  ) =>
+    requestAmend(f.db, f.btcUsdt, {
+      userId: order.userId,
+      orderId: order.id,
+      priceTicks: change.priceTicks ?? null,
+      amount: change.amount ?? null,
+      amendText: "t1",
+      topic: "test-orders",
+      command: () => ({ amend: true }),
+    });
+  const amendRow = async (id: bigint) =>
+    (
+      await f.db.execute(sql`
+        SELECT price_ticks, amount, hold_remaining, amends, amend_pending, amend_reserved, amend_text
+          FROM orders WHERE id = ${id}`)
+    ).rows[0];
+  const ticks = (price: string) => parseDecimal(price, f.btcUsdt.pricePrecision);
+  const lots = (amount: string) => parseDecimal(amount, f.btcUsdt.amountPrecision);
+
+  it("a higher price locks the difference up front; settling the amend keeps exactly that", async () => {
+    const { buyer } = await traders();
+    const bid = await placeLimit(f.db, f.btcUsdt, buyer, "buy", "0.01", "20000");
+    const queued = await amend(bid, { priceTicks: ticks("21000") });
+    expect(queued.status).toBe("queued");
+    expect(await balanceOf(f.db, buyer, "USDT")).toEqual({
+      available: USDT("790"),
+      locked: USDT("210"),
+    });
+    // A second amend waits while the engine has the first.
+    expect((await amend(bid, { amount: lots("0.005") })).status).toBe("busy");
+    await applySettlementBatch(f.db, "BTC_USDT", [
+      {
+        kind: "order_amended",
+        seq: await nextSeq(),
+        orderId: bid.id,
+        priceTicks: ticks("21000"),
+        leftLots: lots("0.01"),
+      },
+    ]);
+    expect(await amendRow(bid.id)).toMatchObject({
+      price_ticks: ticks("21000"),
+      amount: lots("0.01"),
+      hold_remaining: USDT("210"),
+      amends: 1,
+      amend_pending: false,
+      amend_reserved: 0n,
+      amend_text: "t1",
+    });
+    // Now the smaller amount: nothing to lock; settling it returns half.
+    expect((await amend(bid, { amount: lots("0.005") })).status).toBe("queued");
+    await applySettlementBatch(f.db, "BTC_USDT", [
+      {
+        kind: "order_amended",
+        seq: await nextSeq(),
+        orderId: bid.id,
+        priceTicks: ticks("21000"),
+        leftLots: lots("0.005"),
+      },
+    ]);
+    expect(await balanceOf(f.db, buyer, "USDT")).toEqual({
+      available: USDT("895"),
+      locked: USDT("105"),
+    });
+    expect((await runReconciliation(f.db)).findings).toEqual([]);
+  });
+
+  it("a refused amend returns what its request locked; an amend beyond the balance locks nothing", async () => {
+    const { buyer } = await traders();
+    const bid = await placeLimit(f.db, f.btcUsdt, buyer, "buy", "0.01", "20000");
+    await expect(amend(bid, { amount: lots("1") })).rejects.toMatchObject({
+      label: "BALANCE_NOT_ENOUGH",
+    });
+    expect(await balanceOf(f.db, buyer, "USDT")).toEqual({
+      available: USDT("800"),
+      locked: USDT("200"),
+    });
+    await amend(bid, { amount: lots("0.02") });
+    expect(await balanceOf(f.db, buyer, "USDT")).toEqual({
+      available: USDT("600"),
+      locked: USDT("400"),
+    });
+    await applySettlementBatch(f.db, "BTC_USDT", [
+      { kind: "amend_rejected", seq: await nextSeq(), orderId: bid.id },
+    ]);
+    expect(await balanceOf(f.db, buyer, "USDT")).toEqual({
+      available: USDT("800"),
+      locked: USDT("200"),
+    });
+    expect(await amendRow(bid.id)).toMatchObject({
+      amount: lots("0.01"),
+      amends: 0,
+      amend_pending: false,
+      amend_reserved: 0n,
+    });
+    expect((await runReconciliation(f.db)).findings).toEqual([]);
+  });
+
+  it("refuses an amended order its hold cannot pay for, and writes nothing", async () => {
+    const { buyer } = await traders();
+    const bid = await placeLimit(f.db, f.btcUsdt, buyer, "buy", "0.01", "20000");
+    const seq = await nextSeq();
+    await expect(
+      applySettlementBatch(f.db, "BTC_USDT", [
+        {
+          kind: "order_amended",
+          seq,
+          orderId: bid.id,
+          priceTicks: ticks("20000"),
+          leftLots: lots("0.02"),
+        },
+      ]),
+    ).rejects.toMatchObject({ label: "SETTLEMENT_REJECTED" });
+    expect(await lastSeq(f.db, "BTC_USDT")).toBe(seq - 1n);
+    expect(await amendRow(bid.id)).toMatchObject({ amount: lots("0.01"), amends: 0 });
   });
 });

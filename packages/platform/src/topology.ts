@@ -46,6 +46,8 @@ export function topology(namespace: string = platformEnv().SPOTX_NAMESPACE) {
       trades: (symbol: string) => `${ns}:md:trades:${symbol}`,
       /** Pub/sub channel on which settlement announces the orders it changed. */
       settledChannel: `${ns}:settled`,
+      /** Pub/sub channel on which every change of a price-triggered order is announced. */
+      priceOrdersChannel: `${ns}:price-orders`,
       /**
        * Pub/sub channel on which a change of credentials is announced (an API key revoked, a user
        * frozen, a password changed): every web instance ends the WebSocket subscriptions that
@@ -72,6 +74,12 @@ export function topology(namespace: string = platformEnv().SPOTX_NAMESPACE) {
       demoDeposits: `${ns}:demo-deposits`,
       /** rate-limiter-flexible's counters of one endpoint class and scope (ip, user, key). */
       rateLimit: (endpointClass: string, scope: string) => `${ns}:rl:${endpointClass}:${scope}`,
+      /**
+       * gate.io's countdown cancel-all timers (POST /spot/countdown_cancel_all): a sorted set of
+       * `userId:pair` ("*" for every pair) scored by the deadline in ms. Every web instance polls
+       * it; the one whose ZREM takes a due member runs its cancel-all.
+       */
+      countdowns: `${ns}:countdowns`,
       /** A signed request's SIGN (its sha256), kept for the timestamp window: replays are refused. */
       usedSignature: (digest: string) => `${ns}:api:sign:${digest}`,
     },

@@ -15,8 +15,17 @@ export const COMMAND_HEADERS = {
   requestId: "request-id",
 } as const;
 
-/** The command types that may travel on the orders topic; the rest (amend) are refused. */
-export const LOGGED_COMMAND_TYPES = ["place", "cancel", "cancelAll", "halt", "resume"] as const;
+/** The command types that may travel on the orders topic. */
+export const LOGGED_COMMAND_TYPES = [
+  "place",
+  "cancel",
+  "cancelAll",
+  "amend",
+  "arm",
+  "disarm",
+  "halt",
+  "resume",
+] as const;
 
 export type CommandMessage = {
   v: typeof COMMAND_MESSAGE_VERSION;
@@ -122,6 +131,75 @@ export function cancelCommand(input: {
       type: "cancel",
       time: input.time,
       orderId: Number(input.orderId),
+      userId: Number(input.userId),
+    },
+  };
+}
+
+/**
+ * gate.io's amend: a new limit price (ticks) and/or a new WHOLE amount (lots; the engine leaves
+ * amount − filled, and cancels the order when that is nothing). Checked at the edge, so safe
+ * integers here.
+ */
+export function amendCommand(input: {
+  market: string;
+  orderId: bigint;
+  userId: bigint;
+  time: number;
+  priceTicks: bigint | null;
+  amount: bigint | null;
+}): CommandMessage {
+  return {
+    v: COMMAND_MESSAGE_VERSION,
+    market: input.market,
+    command: {
+      type: "amend",
+      time: input.time,
+      orderId: Number(input.orderId),
+      userId: Number(input.userId),
+      ...(input.priceTicks !== null ? { price: Number(input.priceTicks) } : {}),
+      ...(input.amount !== null ? { amount: Number(input.amount) } : {}),
+    },
+  };
+}
+
+/** Arms a price-triggered order's trigger (its id is the price order's id). */
+export function armCommand(input: {
+  market: string;
+  priceOrderId: bigint;
+  userId: bigint;
+  priceTicks: bigint;
+  rule: "gte" | "lte";
+  time: number;
+}): CommandMessage {
+  return {
+    v: COMMAND_MESSAGE_VERSION,
+    market: input.market,
+    command: {
+      type: "arm",
+      time: input.time,
+      triggerId: Number(input.priceOrderId),
+      userId: Number(input.userId),
+      price: Number(input.priceTicks),
+      trigger: input.rule,
+    },
+  };
+}
+
+/** Forgets a price-triggered order's trigger (cancelled or expired). */
+export function disarmCommand(input: {
+  market: string;
+  priceOrderId: bigint;
+  userId: bigint;
+  time: number;
+}): CommandMessage {
+  return {
+    v: COMMAND_MESSAGE_VERSION,
+    market: input.market,
+    command: {
+      type: "disarm",
+      time: input.time,
+      triggerId: Number(input.priceOrderId),
       userId: Number(input.userId),
     },
   };

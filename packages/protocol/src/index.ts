@@ -5,5 +5,6 @@ export * from "./commands";
 export * from "./engine-market";
 export * from "./events";
 export * from "./operator-feed";
+export * from "./price-order-changes";
 export * from "./settled-orders";
 export * from "./socket";
