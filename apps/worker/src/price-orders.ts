@@ -11,6 +11,7 @@ import type { Logger } from "@spotx/platform/logger";
 import type { Redis } from "@spotx/platform/redis";
 import type { Topology } from "@spotx/platform/topology";
 import { disarmCommand, encodePriceOrderChanges, placeCommand } from "@spotx/protocol";
+import { sql } from "drizzle-orm";
 
 export type PriceOrderWorkOptions = {
   db: Database;
@@ -55,6 +56,7 @@ export class PriceOrderWork {
       ids,
       order: (p) => this.order(p),
     });
+    await this.wakeRelay(done);
     await this.announce(done);
   }
 
@@ -94,9 +96,27 @@ export class PriceOrderWork {
           }),
       },
     );
+    await this.wakeRelay(expired);
     await this.announce(expired);
     const placed = await placeTriggered(db, { order: (p) => this.order(p) });
+    await this.wakeRelay(placed);
     await this.announce(placed);
+  }
+
+  /**
+   * Tells the outbox relay (wherever it runs) that commands were queued, so a fired order
+   * reaches the engine now rather than at the relay's next poll, a second later.
+   */
+  private async wakeRelay(changed: readonly PriceOrder[]) {
+    if (changed.length === 0) return;
+    try {
+      await this.options.db.execute(
+        sql`SELECT pg_notify(${this.options.names.postgres.outboxChannel}, '')`,
+      );
+    } catch (error) {
+      // The relay also polls: a lost wake-up delays the commands, never loses them.
+      this.options.log.debug({ err: error }, "outbox wake-up failed");
+    }
   }
 
   /** Publishes changes for `spot.priceorders`; a lost one is repaired by the client's next read. */

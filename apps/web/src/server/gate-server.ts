@@ -7,6 +7,7 @@ import { TradingService } from "@spotx/api";
 import { CredentialListener } from "@spotx/api/auth/credential-listener";
 import {
   ApiKeyAuthenticator,
+  CountdownCancels,
   GateRestApi,
   type GateWebSocketOptions,
   GateWebSocketServer,
@@ -86,6 +87,14 @@ export async function startGateApi(options: GateApiOptions): Promise<GateApi> {
   });
   await credentials.start();
   const address = (req: http.IncomingMessage) => clientAddress(req, options.trustedProxies);
+  const countdowns = new CountdownCancels({
+    redis,
+    names,
+    db,
+    trading,
+    log: log.child({ part: "countdown" }),
+  });
+  countdowns.start();
   const services = {
     db,
     redis,
@@ -93,6 +102,7 @@ export async function startGateApi(options: GateApiOptions): Promise<GateApi> {
     trading,
     markets,
     settled,
+    countdowns,
     log,
     cancelWaitMs: options.cancelWaitMs ?? 2_000,
   };
@@ -119,6 +129,7 @@ export async function startGateApi(options: GateApiOptions): Promise<GateApi> {
     async close() {
       await credentials.stop();
       await websocket.close();
+      await countdowns.stop();
       await settled.stop();
       await ownRateLimits?.stop();
     },

@@ -4,6 +4,7 @@
 // may change a balance, an order or the outbox (the tables are compared before and after).
 import { GATE_LABEL_STATUS } from "@spotx/api/gate";
 import { putRateLimitSettings } from "@spotx/api/guards/rate-limits";
+import { decimalToUnits } from "@spotx/engine/decimal";
 import { sql } from "drizzle-orm";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -47,8 +48,14 @@ async function tables() {
   );
   const orders = await gx.db.execute(sql`SELECT * FROM orders ORDER BY id`);
   const outbox = await gx.db.execute(sql`SELECT count(*)::int AS n FROM outbox`);
+  const priceOrders = await gx.db.execute(sql`SELECT * FROM price_orders ORDER BY id`);
   return JSON.stringify(
-    { balances: balances.rows, orders: orders.rows, outbox: outbox.rows },
+    {
+      balances: balances.rows,
+      orders: orders.rows,
+      outbox: outbox.rows,
+      priceOrders: priceOrders.rows,
+    },
     (_, v) => (typeof v === "bigint" ? v.toString() : v),
   );
 }
@@ -125,6 +132,8 @@ const badPair = fc.oneof(
   fc.constantFrom("btc_usdt", "BTC-USDT", "BTC_USDT ", "DOGE_USDT", "BTC_USDT_X"),
 );
 const badBool = junk.filter((s) => s !== "true" && s !== "false");
+/** Never an order book interval: "0" and whole numbers of the pairs' 0.01 tick are valid. */
+const badInterval = junk.filter((s) => !decimalToUnits(s, 2).ok);
 const badSide = junk.filter((s) => s !== "buy" && s !== "sell");
 const badSeconds = fc.oneof(
   fc.integer({ max: -1 }).map(String),
@@ -182,7 +191,7 @@ describe("malformed requests change nothing and are refused with a label", () =>
         {
           currency_pair: badPair,
           limit: badInt(100),
-          interval: junk.filter((s) => s !== "0"),
+          interval: badInterval,
           with_id: badBool,
         },
         { currency_pair: pairOk },
@@ -283,6 +292,48 @@ describe("malformed requests change nothing and are refused with a label", () =>
         { currency_pair: pairOk },
       ),
     ],
+    [
+      "GET",
+      "/spot/account_book",
+      true,
+      malformedQuery({
+        currency: junk.filter((s) => !["BTC", "USDT", "ETH"].includes(s)),
+        from: badSeconds,
+        to: badSeconds,
+        page: badInt(100_000),
+        limit: badInt(1000),
+        type: junk.filter((s) => !/^[A-Za-z0-9_]{1,64}$/.test(s)),
+        code: junk.filter((s) => !/^[A-Za-z0-9_]{1,32}$/.test(s)),
+      }),
+    ],
+    [
+      "GET",
+      "/spot/price_orders",
+      true,
+      malformedQuery(
+        {
+          status: junk.filter((s) => s !== "open" && s !== "finished"),
+          market: badPair,
+          account: junk.filter((s) => s !== "normal" && s !== "spot"),
+          limit: badInt(100),
+          offset: fc.oneof(
+            fc.integer({ max: -1 }).map(String),
+            fc.integer({ min: 100_001 }).map(String),
+            fc.constantFrom("1.5", "abc", "", "1e2", "-", "+1", "１"),
+          ),
+        },
+        { status: fc.constantFrom("open", "finished") },
+      ),
+    ],
+    [
+      "DELETE",
+      "/spot/price_orders",
+      true,
+      malformedQuery({
+        market: badPair,
+        account: junk.filter((s) => s !== "normal" && s !== "spot"),
+      }),
+    ],
     ["GET", "/spot/fee", true, malformedQuery({ currency_pair: badPair })],
     [
       "GET",
@@ -326,6 +377,8 @@ describe("malformed requests change nothing and are refused with a label", () =>
     ["GET", "/spot/currency_pairs/", false],
     ["GET", "/spot/orders/", true],
     ["DELETE", "/spot/orders/", true],
+    ["GET", "/spot/price_orders/", true],
+    ["DELETE", "/spot/price_orders/", true],
   ];
   for (const [method, prefix, signed] of pathRoutes) {
     it(`${method} ${prefix}{…}`, async () => {
@@ -466,6 +519,200 @@ describe("malformed requests change nothing and are refused with a label", () =>
     );
   });
 
+  it("batch, amend and countdown bodies: refused, or every item refused on its own line", async () => {
+    const order = { currency_pair: "BTC_USDT", side: "buy", amount: "0.01", price: "20000" };
+    const badItem = fc.oneof(
+      junk,
+      fc.integer(),
+      fc.constant(null),
+      fc.record({
+        currency_pair: fc.oneof(badPair, fc.constant("BTC_USDT")),
+        side: fc.oneof(badSide, fc.constant("buy")),
+        // Never a valid amount, so no item can be placed or amended.
+        amount: fc.constantFrom("0", "-1", "1e3", "0.00001", "9".repeat(40), "", "NaN", "1,5"),
+        price: fc.oneof(junk, fc.constantFrom("0", "-5", "20000.001")),
+        text: fc.oneof(junk, fc.constant("t-fuzz")),
+        id: fc.oneof(junk, fc.constantFrom("999999999", "t-nothere")),
+        order_id: fc.oneof(junk, fc.constantFrom("999999999", "t-nothere")),
+      }),
+      fc.constant({ ...order }), // no text: refused in a batch
+    );
+    const body = fc.oneof(
+      fc.array(badItem, { minLength: 1, maxLength: 4 }).map((items) => JSON.stringify(items)),
+      fc.constantFrom("", "[]", "{}", "[", "null", '"x"', "1"),
+      fc.json().filter((text) => !text.startsWith("[")),
+      fc.constant(JSON.stringify(Array.from({ length: 41 }, () => order))),
+    );
+    const route = fc.constantFrom(
+      "/spot/batch_orders",
+      "/spot/cancel_batch_orders",
+      "/spot/amend_batch_orders",
+    );
+    await fc.assert(
+      fc.asyncProperty(route, body, async (path, text) => {
+        const answer = await client.request("POST", path, { body: text });
+        tally.requests += 1;
+        const what = `POST ${path} ${text.slice(0, 200)} → ${answer.status} ${answer.text.slice(0, 300)}`;
+        if (answer.status >= 500) tally.serverErrors.push(what);
+        if (answer.status === 200) {
+          const items = answer.body as Array<{ succeeded?: boolean; label?: string }>;
+          expect(Array.isArray(items), what).toBe(true);
+          for (const item of items) {
+            expect(item.succeeded, what).toBe(false);
+            expect(LABELS.has(item.label ?? ""), what).toBe(true);
+          }
+        } else {
+          await expectRefused("POST", path, { body: text });
+        }
+      }),
+      { numRuns: RUNS },
+    );
+    const patch = fc.record(
+      {
+        currency_pair: fc.oneof(badPair, fc.constant("BTC_USDT")),
+        amount: fc.oneof(junk, fc.constantFrom("0", "-1", "0.00001", "1")),
+        price: fc.oneof(junk, fc.constantFrom("0", "20000.001", "20000")),
+        amend_text: junk,
+        account: junk,
+      },
+      { requiredKeys: [] },
+    );
+    await fc.assert(
+      fc.asyncProperty(
+        fc.oneof(junk, fc.constantFrom("999999999", "t-nothere")),
+        fc.oneof(
+          patch.map((p) => JSON.stringify(p)),
+          fc.constantFrom("", "[]", "null", "{"),
+        ),
+        async (id, text) =>
+          expectRefused("PATCH", `/spot/orders/${encodeURIComponent(id)}`, {
+            query: "currency_pair=BTC_USDT",
+            body: text,
+          }),
+      ),
+      { numRuns: RUNS },
+    );
+    const timeout = fc.oneof(
+      fc.integer({ min: -1_000, max: 4 }).filter((n) => n !== 0),
+      fc.integer({ min: 86_401 }),
+      fc.double().filter((d) => !Number.isInteger(d)),
+      junk,
+      fc.constant(null),
+    );
+    await fc.assert(
+      fc.asyncProperty(timeout, fc.option(badPair, { nil: undefined }), async (t, pair) =>
+        expectRefused("POST", "/spot/countdown_cancel_all", {
+          body: JSON.stringify({
+            timeout: t,
+            ...(pair !== undefined ? { currency_pair: pair } : {}),
+          }),
+        }),
+      ),
+      { numRuns: RUNS },
+    );
+  });
+
+  it("POST /spot/price_orders with malformed bodies", async () => {
+    const valid = {
+      market: "BTC_USDT",
+      trigger: { price: "20000", rule: "<=", expiration: 60 },
+      put: { type: "limit", side: "buy", price: "20000", amount: "0.01", account: "normal" },
+    };
+    // Never a valid decimal for a price or an amount of BTC_USDT (2 and 4 decimals).
+    const badDecimal = fc.oneof(
+      fc.constantFrom("0", "-1", "-0.01", "1e3", "0.00001", "9".repeat(40), "１", " 1"),
+      fc.constantFrom("1,5", "", ".5", "NaN", "0x1"),
+      fc.double(),
+      fc.integer(),
+      fc.constant(null),
+      fc.boolean(),
+      fc.array(fc.string(), { maxLength: 2 }),
+    );
+    const set = (path: string, value: unknown) => ({ set: [path, value] as [string, unknown] });
+    const mutation = fc.oneof(
+      fc
+        .constantFrom(
+          "market",
+          "trigger",
+          "put",
+          "trigger.price",
+          "trigger.rule",
+          "put.side",
+          "put.amount",
+          "put.price",
+        )
+        .map((path) => ({ drop: path })),
+      badDecimal.map((v) => set("trigger.price", v)),
+      badDecimal.map((v) => set("put.price", v)),
+      badDecimal.map((v) => set("put.amount", v)),
+      fc.oneof(badPair, fc.integer(), fc.constant(null)).map((v) => set("market", v)),
+      junk.filter((s) => s !== ">=" && s !== "<=").map((v) => set("trigger.rule", v)),
+      fc
+        .oneof(
+          fc.integer({ max: -1 }),
+          fc.integer({ min: 365 * 86_400 + 1 }),
+          fc.double().filter((d) => !Number.isInteger(d)),
+          junk,
+          fc.constant(null),
+        )
+        .map((v) => set("trigger.expiration", v)),
+      junk.filter((s) => s !== "limit" && s !== "market").map((v) => set("put.type", v)),
+      fc.constant(set("put.type", "market")),
+      fc.oneof(badSide, fc.integer()).map((v) => set("put.side", v)),
+      junk.filter((s) => s !== "normal" && s !== "spot").map((v) => set("put.account", v)),
+      junk.filter((s) => s !== "gtc" && s !== "ioc").map((v) => set("put.time_in_force", v)),
+      fc
+        .oneof(
+          junk.filter((s) => !/^[A-Za-z0-9_.-]{1,31}$/.test(s)),
+          fc.constant("x".repeat(32)),
+        )
+        .map((v) => set("put.text", v)),
+      fc.constant(set("put.auto_borrow", true)),
+      fc.constant(set("put.auto_repay", true)),
+      fc
+        .tuple(
+          fc.constantFrom("trigger", "put"),
+          fc.oneof(junk, fc.integer(), fc.constant(null), fc.array(fc.string(), { maxLength: 2 })),
+        )
+        .map(([part, v]) => set(part, v)),
+    );
+    const body = fc.oneof(
+      {
+        weight: 8,
+        arbitrary: fc.array(mutation, { minLength: 1, maxLength: 3 }).map((mutations) => {
+          const order = structuredClone(valid) as Record<string, unknown>;
+          for (const m of mutations) {
+            const path = "drop" in m ? m.drop : m.set[0];
+            const [head, leaf] = path.split(".") as [string, string | undefined];
+            const parent =
+              leaf === undefined ? order : (order[head] as Record<string, unknown> | undefined);
+            if (typeof parent !== "object" || parent === null) continue;
+            const name = leaf ?? head;
+            if ("drop" in m) delete parent[name];
+            else parent[name] = m.set[1];
+          }
+          return JSON.stringify(order);
+        }),
+      },
+      {
+        weight: 2,
+        arbitrary: fc
+          .oneof(
+            fc.constantFrom("", "{", "[]", "1", '"x"', "null", "true", '{"a":', "\u0000"),
+            fc.json(),
+            fc.string({ unit: "grapheme", maxLength: 200 }),
+          )
+          .filter((text) => !text.includes("trigger")),
+      },
+    );
+    await fc.assert(
+      fc.asyncProperty(body, async (text) =>
+        expectRefused("POST", "/spot/price_orders", { body: text }),
+      ),
+      { numRuns: RUNS * 2 },
+    );
+  });
+
   it("oversized bodies and bad signatures", async () => {
     const big = JSON.stringify({
       currency_pair: "BTC_USDT",
@@ -487,8 +734,27 @@ describe("malformed requests change nothing and are refused with a label", () =>
       ["DELETE", "/spot/orders", "currency_pair=BTC_USDT"],
       ["GET", "/spot/open_orders", ""],
       ["GET", "/spot/my_trades", ""],
+      [
+        "POST",
+        "/spot/price_orders",
+        JSON.stringify({
+          market: "BTC_USDT",
+          trigger: { price: "20000", rule: "<=" },
+          put: { side: "buy", price: "20000", amount: "0.01" },
+        }),
+      ],
+      ["GET", "/spot/price_orders", "status=open"],
+      ["DELETE", "/spot/price_orders", ""],
+      ["GET", "/spot/account_book", "type=order_fee"],
       ["GET", "/wallet/fee", "currency_pair=BTC_USDT"],
       ["GET", "/spot/batch_fee", "currency_pairs=BTC_USDT"],
+      ["POST", "/spot/batch_orders", JSON.stringify([{ currency_pair: "BTC_USDT", text: "t-a" }])],
+      [
+        "POST",
+        "/spot/cancel_batch_orders",
+        JSON.stringify([{ currency_pair: "BTC_USDT", id: "1" }]),
+      ],
+      ["POST", "/spot/countdown_cancel_all", JSON.stringify({ timeout: 10 })],
     ];
     await fc.assert(
       fc.asyncProperty(

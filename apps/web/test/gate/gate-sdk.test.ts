@@ -240,6 +240,68 @@ describe("gate.io's Node SDK against spotx", () => {
     }
   });
 
+  it("reads the account book: holds, the fill and its fee, the cancel, each with its balance after", async () => {
+    const alice = await gx.trader({ funds: { USDT: 1_000_000_000n } });
+    const bob = await gx.trader({ funds: { BTC: 100_000_000n } });
+    const aliceApi = spotApi(alice);
+    const ask = await spotApi(bob).createOrder(
+      order({ currencyPair: "BTC_USDT", side: Order.Side.Sell, amount: "0.01", price: "30000" }),
+    );
+    expect(ask.response.status).toBe(201);
+    await waitFor(
+      async () => {
+        const book = await spotApi(null).listOrderBook("BTC_USDT", { limit: 10 });
+        return (book.body.asks ?? []).some(([price]) => price === "30000");
+      },
+      { what: "Bob's ask in the book" },
+    );
+    // Alice takes it (0.2 % of the 0.01 BTC), then places a bid below the book and cancels it.
+    const bid = await aliceApi.createOrder(
+      order({ currencyPair: "BTC_USDT", side: Order.Side.Buy, amount: "0.01", price: "30000" }),
+    );
+    await waitFor(
+      async () =>
+        (await aliceApi.getOrder(bid.body.id ?? "", "BTC_USDT", {})).body.status ===
+        Order.Status.Closed,
+      { what: "Alice's bid to fill" },
+    );
+    const low = await aliceApi.createOrder(
+      order({ currencyPair: "BTC_USDT", side: Order.Side.Buy, amount: "0.001", price: "28000" }),
+    );
+    await aliceApi.cancelOrder(low.body.id ?? "", "BTC_USDT", {});
+    const rows = await waitFor(
+      async () => {
+        const book = await aliceApi.listSpotAccountBook({});
+        return book.body[0]?.type === "cancel_order" && book.body;
+      },
+      { what: "the cancel in Alice's account book" },
+    );
+    expect(rows.map((r) => [r.currency, r.type, r.change, r.balance, r.text])).toEqual([
+      ["USDT", "cancel_order", "28", "700", low.body.id],
+      ["USDT", "new_order", "-28", "672", low.body.id],
+      ["BTC", "order_fee", "-0.00002", "0.00998", bid.body.id],
+      ["BTC", "order_fill", "0.01", "0.01", bid.body.id],
+      ["USDT", "new_order", "-300", "700", bid.body.id],
+      ["USDT", "deposit", "1000", "1000", expect.any(String)],
+    ]);
+    expect(rows.map((r) => r.code)).toEqual(["202", "201", "205", "204", "201", "101"]);
+    expect(rows.every((r) => typeof r.time === "number" && typeof r.id === "string")).toBe(true);
+
+    const fees = await aliceApi.listSpotAccountBook({ type: "order_fee" });
+    expect(fees.body.map((r) => [r.currency, r.change])).toEqual([["BTC", "-0.00002"]]);
+    const holds = await aliceApi.listSpotAccountBook({ code: "201", type: "deposit" });
+    expect(holds.body.map((r) => r.change)).toEqual(["-28", "-300"]);
+    const usdt = await aliceApi.listSpotAccountBook({ currency: "USDT", limit: 2, page: 2 });
+    expect(usdt.body.map((r) => r.type)).toEqual(["new_order", "deposit"]);
+
+    const tooLong = await aliceApi.listSpotAccountBook({ from: 1, to: 1 + 31 * 86_400 }).then(
+      () => null,
+      (error: { response?: { status: number; data: { label: string } } }) => error.response,
+    );
+    expect(tooLong?.status).toBe(400);
+    expect(tooLong?.data.label).toBe("INVALID_PARAM_VALUE");
+  });
+
   it("surfaces spotx's refusals as gate.io's labels", async () => {
     const failure = await spotApi(buyer)
       .createOrder(

@@ -6,6 +6,7 @@
 import { announceCredentialChange } from "@spotx/api/auth/credential-events";
 import {
   EMPTY_BODY_HASH,
+  GATE_ROUTES,
   KEY_CACHE_MS,
   signaturePayload,
   signChannel,
@@ -412,7 +413,38 @@ describe("signed requests", () => {
     const client = new SignedClient(gx.baseUrl, reader);
     expectRefusal(await client.post("/spot/orders", order), 403, "FORBIDDEN");
     expectRefusal(await client.delete("/spot/orders", "currency_pair=BTC_USDT"), 403, "FORBIDDEN");
+    const priceOrder = {
+      market: "BTC_USDT",
+      trigger: { price: "20000", rule: "<=" },
+      put: { side: "buy", price: "20000", amount: "0.01" },
+    };
+    expectRefusal(await client.post("/spot/price_orders", priceOrder), 403, "FORBIDDEN");
+    expectRefusal(await client.delete("/spot/price_orders"), 403, "FORBIDDEN");
+    expectRefusal(await client.delete("/spot/price_orders/1"), 403, "FORBIDDEN");
+    expect((await client.get("/spot/price_orders", "status=open")).status).toBe(200);
     expect((await client.get("/spot/accounts")).status).toBe(200);
+    expect(await orderCount(reader.userId)).toBe(0);
+  });
+
+  it("authorize every route as it is declared: no key → 401, a read-only key trading → 403", async () => {
+    const reader = await gx.trader({ permissions: ["read"], funds: { USDT: 1_000_000_000n } });
+    const readOnly = new SignedClient(gx.baseUrl, reader);
+    const anonymous = new SignedClient(gx.baseUrl, null);
+    const concrete = (path: string) => path.replace(/\{[a-z_]+\}/g, "1");
+    for (const route of GATE_ROUTES) {
+      const path = concrete(route.path);
+      const body = route.method === "POST" || route.method === "PATCH" ? "{}" : undefined;
+      if (route.access !== "public") {
+        const answer = await anonymous.request(route.method, path, { body });
+        expect(answer.status, `${route.method} ${route.path} without a key`).toBe(401);
+        expect((answer.body as { label: string }).label).toBe("MISSING_REQUIRED_HEADER");
+      }
+      if (route.access === "trade") {
+        const answer = await readOnly.request(route.method, path, { body });
+        expect(answer.status, `${route.method} ${route.path} with a read-only key`).toBe(403);
+        expect((answer.body as { label: string }).label).toBe("FORBIDDEN");
+      }
+    }
     expect(await orderCount(reader.userId)).toBe(0);
   });
 

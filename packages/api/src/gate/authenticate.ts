@@ -27,7 +27,7 @@ import { and, eq, isNull } from "drizzle-orm";
 import type { SignatureReplayGuard } from "../guards/replay";
 import { SingleFlight } from "../single-flight";
 import { GateError } from "./errors";
-import { signaturesMatch, signChannel, signRequest } from "./signature";
+import { signApiRequest, signaturesMatch, signChannel, signRequest } from "./signature";
 
 /** How far a request's Timestamp may be from the server's clock, either way. */
 export const SIGNATURE_WINDOW_SECONDS = 60;
@@ -204,6 +204,47 @@ export class ApiKeyAuthenticator {
     }
     this.touch(found.id);
     return caller(found);
+  }
+
+  /**
+   * The caller of a WebSocket API request signed in its payload (`spot.login`, or any order
+   * request): the signature over "api", the channel, the `req_param` text as sent and a
+   * timestamp — the envelope's `time` or the payload's `timestamp`, whichever verifies, within
+   * ±60 s. A request that `changes` orders is claimed once for a key with replay "strict", as
+   * REST claims a signed POST or DELETE.
+   */
+  async authenticateApi(input: {
+    key: string;
+    sign: string;
+    channel: string;
+    reqParam: string;
+    /** The timestamps the client may have signed (seconds, as text), tried in order. */
+    timestamps: readonly string[];
+    changes: boolean;
+    ip: string | null;
+  }): Promise<ApiCaller> {
+    const found = await this.loadKey(input.key);
+    const timestamp = input.timestamps.find((t) =>
+      signaturesMatch(signApiRequest(found.secret, input.channel, input.reqParam, t), input.sign),
+    );
+    if (timestamp === undefined) throw new GateError("INVALID_SIGNATURE", "signature mismatch");
+    const signedAt = this.checkTimestamp(timestamp);
+    return this.admit(
+      found,
+      input.ip,
+      input.changes && found.replayMode === "strict"
+        ? { sign: input.sign, ttlMs: this.verifiableForMs(signedAt) }
+        : null,
+    );
+  }
+
+  /**
+   * The caller `key` stands for now, for a request on a connection that logged in with it
+   * earlier: a key revoked since is INVALID_KEY, an address outside its allowlist FORBIDDEN, and
+   * the permissions and the user's standing are the current ones.
+   */
+  async current(key: string, ip: string | null): Promise<ApiCaller> {
+    return this.admit(await this.loadKey(key), ip, null);
   }
 
   /** The Timestamp in seconds (REQUEST_EXPIRED when malformed or beyond the window). */

@@ -1,9 +1,10 @@
-// The WebSocket API's three book channels, served by one publisher per (channel, market, depth,
-// interval) however many connections subscribe: each tick computes the frame once, serializes it
-// once and sends the same text to every subscriber. A publisher (its timer, its follow of the
-// book) starts with its first subscriber and stops with its last, so the timers running are
-// bounded by the keys in use, not by the subscriptions — the cost of a tick does not grow with
-// the audience beyond one send per subscriber.
+// The WebSocket API's book channels (spot.book_ticker's behaviour is in book-ticker.ts), served
+// by one publisher per (channel, market, depth, interval) however many connections subscribe:
+// each tick computes the frame once, serializes it once and sends the same text to every
+// subscriber. A publisher (its timer, its follow of the book) starts with its first subscriber
+// and stops with its last, so the timers running are bounded by the keys in use, not by the
+// subscriptions — the cost of a tick does not grow with the audience beyond one send per
+// subscriber.
 import type { BookDelta, BookLevel } from "@spotx/protocol";
 import { BOOK_DEPTH, type BookKeeper } from "./book-keeper";
 import type { GateMarket } from "./market-directory";
@@ -28,7 +29,7 @@ const WELCOME_AFTER_MS = 20;
 /** spot.obu's interval. */
 const LIMITED_BOOK_EVERY_MS = 100;
 
-type Publisher = {
+export type Publisher = {
   readonly channel: string;
   readonly market: string;
   readonly depth: number | null;
@@ -51,8 +52,19 @@ export type PublisherView = {
   subscribers: number;
 };
 
+/** What a publisher does on its ticks, on a welcome, and on each delta if it merges them. */
+export type PublisherBehaviour = {
+  tick(p: Publisher): void;
+  welcome(p: Publisher): void;
+  /** Every delta of the book, for a publisher that merges them. */
+  delta?(delta: BookDelta): void;
+};
+
+/** The book views a publisher reads. */
+export type PublishedBooks = Pick<BookKeeper, "follow" | "levels">;
+
 /** Sends `text` to each sink of `sinks` (a snapshot: a sink may unsubscribe meanwhile). */
-function broadcast(sinks: Iterable<FrameSink>, text: string) {
+export function broadcast(sinks: Iterable<FrameSink>, text: string) {
   for (const sink of [...sinks]) sink(text);
 }
 
@@ -60,7 +72,22 @@ export class BookPublishers {
   private readonly publishers = new Map<string, Publisher>();
   private runningTimers = 0;
 
-  constructor(private readonly books: Pick<BookKeeper, "follow" | "levels">) {}
+  constructor(private readonly books: PublishedBooks) {}
+
+  /**
+   * A channel whose behaviour lives in its own module (book-ticker.ts): `sink` joins the
+   * publisher of (channel, market, depth, everyMs), made with `behaviour` on first use.
+   */
+  serve(
+    sink: FrameSink,
+    key: { channel: string; market: GateMarket; depth: number | null; everyMs: number },
+    behaviour: (books: PublishedBooks) => PublisherBehaviour,
+  ): () => void {
+    const { channel, market, depth, everyMs } = key;
+    return this.join(sink, `${channel}|${market.symbol}|${depth ?? ""}|${everyMs}`, () =>
+      this.publisher(channel, market, depth, everyMs, behaviour(this.books)),
+    );
+  }
 
   /** spot.order_book: the top `depth` levels every `everyMs`, when they changed. */
   fullBook(sink: FrameSink, m: GateMarket, depth: number, everyMs: number): () => void {
@@ -276,12 +303,7 @@ export class BookPublishers {
     m: GateMarket,
     depth: number | null,
     everyMs: number,
-    behaviour: {
-      tick(p: Publisher): void;
-      welcome(p: Publisher): void;
-      /** Every delta of the book, for a publisher that merges them. */
-      delta?(delta: BookDelta): void;
-    },
+    behaviour: PublisherBehaviour,
   ): Publisher {
     const { delta } = behaviour;
     const stopFollowing = this.books.follow(m, delta ? { delta } : {});

@@ -6,6 +6,7 @@ import type { Redis } from "@spotx/platform/redis";
 import type { Topology } from "@spotx/platform/topology";
 import type { TradingService } from "../trading/trading-service";
 import type { ApiCaller } from "./authenticate";
+import type { CountdownCancels } from "./countdown";
 import { GateError } from "./errors";
 import type { MarketDirectory } from "./market-directory";
 import type { SettledOrders } from "./settled-orders";
@@ -18,6 +19,8 @@ export type GateServices = {
   trading: TradingService;
   markets: MarketDirectory;
   settled: SettledOrders;
+  /** gate.io's countdown cancel-all timers (kept in Redis). */
+  countdowns: CountdownCancels;
   log: Logger;
   /** How long a DELETE waits for the engine's cancel to be settled. */
   cancelWaitMs: number;

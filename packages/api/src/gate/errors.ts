@@ -24,10 +24,18 @@ export const GATE_LABEL_STATUS = {
   // In gate.io's label list; spotx answers it to a key created with replay "strict" when the
   // same signed request arrives twice inside the Timestamp window.
   DUPLICATE_REQUEST: 400,
+  // The batch endpoints' refusals of a whole batch (GATE_API_MORE.md): more than 4 pairs, more
+  // than 10 orders in one pair, accounts mixed.
+  TOO_MANY_CURRENCY_PAIRS: 400,
+  TOO_MANY_ORDERS: 400,
+  MIXED_ACCOUNT_TYPE: 400,
   ORDER_NOT_FOUND: 404,
   // gate.io's answer to a lookup by a client text it cannot find (GATE_API_MORE.md).
   CLIENT_ID_NOT_FOUND: 404,
   NOT_FOUND: 404,
+  // The WebSocket trading API's answer to an unsigned request on a connection not logged in
+  // (status "400", message "Not login", as gate.io sends it).
+  AUTHENTICATION_FAILED: 400,
   TOO_MANY_REQUESTS: 429,
   SERVER_ERROR: 500,
   // Not in gate.io's list: the breakers' answer when a server spotx needs is down.

@@ -8,6 +8,7 @@ export {
   SIGNATURE_WINDOW_SECONDS,
 } from "./authenticate";
 export type { GateAnswer, GateCall, GateServices } from "./call";
+export { CountdownCancels, type CountdownOptions } from "./countdown";
 export { GATE_LABEL_STATUS, GateError, type GateLabel, toGateError } from "./errors";
 export { type GateMarket, MarketDirectory } from "./market-directory";
 export { type OrderObject, orderObject } from "./order-object";
@@ -18,6 +19,7 @@ export {
   bodyHash,
   EMPTY_BODY_HASH,
   type RequestToSign,
+  signApiRequest,
   signaturePayload,
   signaturesMatch,
   signChannel,
@@ -29,3 +31,4 @@ export {
   GateWebSocketServer,
   WS_ERROR,
 } from "./websocket";
+export { GateWsTradingApi, WS_API_CHANNELS, type WsApiSession } from "./ws-trading";

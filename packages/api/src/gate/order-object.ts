@@ -68,7 +68,7 @@ export function orderObject(order: Order, m: GateMarket): OrderObject {
   const object: OrderObject = {
     id: String(order.id),
     text: order.text ?? "",
-    amend_text: "-",
+    amend_text: order.amendText ?? "-",
     create_time: seconds(order.createdAt),
     update_time: seconds(order.updatedAt),
     create_time_ms: order.createdAt.getTime(),

@@ -18,6 +18,7 @@ import {
 import type { ApiCaller, ApiKeyAuthenticator } from "./authenticate";
 import type { GateServices } from "./call";
 import { GateError, toGateError } from "./errors";
+import { checkRequestExpiry } from "./request-expiry";
 import { queryObject } from "./request-params";
 import { type GateRoute, GateRouter } from "./routes";
 
@@ -154,11 +155,13 @@ export class GateRestApi {
           verdict,
         );
       }
+      // The client's own deadline (gate.io's x-gate-exptime): past it, nothing is done.
+      checkRequestExpiry(req.headers["x-gate-exptime"], Date.now());
       const answer = await route.handle({
         services: this.options.services,
         params,
         query: queryObject(new URLSearchParams(rawQuery)),
-        body: method === "POST" ? parseJson(raw) : undefined,
+        body: method === "POST" || method === "PATCH" ? parseJson(raw) : undefined,
         caller,
       });
       status = answer.status;
@@ -186,37 +189,51 @@ export class GateRestApi {
     gateMetrics.seconds.observe({ route: routeName }, (performance.now() - started) / 1000);
   }
 
-  /** Spends from the class's budgets; a refusal is 429 with gate.io's headers. */
-  private async spend(
+  private spend(
     endpointClass: RateLimitClass,
     subjects: RateLimitSubjects,
     previous: RateLimitVerdict | null,
   ): Promise<RateLimitVerdict> {
-    const verdict = tighter(
-      await this.options.rateLimits.consume(endpointClass, subjects),
-      previous,
-    );
-    if (!verdict.allowed) {
-      throw new GateError(
-        "TOO_MANY_REQUESTS",
-        `too many ${endpointClass} requests; retry in ${verdict.retryAfterSeconds} s`,
-        rateLimitHeaders(verdict),
-      );
-    }
-    return verdict;
+    return spendRateLimit(this.options.rateLimits, endpointClass, subjects, previous);
   }
 
   private permit(route: GateRoute, caller: ApiCaller) {
-    if (route.access !== "trade") return;
-    if (!caller.permissions.includes("trade")) {
-      throw new GateError(
-        "FORBIDDEN",
-        "this API key may only read; trading needs the trade permission",
-      );
-    }
-    if (caller.userStatus !== "active") {
-      throw new GateError("FORBIDDEN", "the account is frozen: it may read, not trade");
-    }
+    permitRoute(route, caller);
+  }
+}
+
+/**
+ * Spends from the class's budgets (the WebSocket trading API spends the same ones); a refusal
+ * is 429 TOO_MANY_REQUESTS with gate.io's headers.
+ */
+export async function spendRateLimit(
+  rateLimits: RateLimits,
+  endpointClass: RateLimitClass,
+  subjects: RateLimitSubjects,
+  previous: RateLimitVerdict | null,
+): Promise<RateLimitVerdict> {
+  const verdict = tighter(await rateLimits.consume(endpointClass, subjects), previous);
+  if (!verdict.allowed) {
+    throw new GateError(
+      "TOO_MANY_REQUESTS",
+      `too many ${endpointClass} requests; retry in ${verdict.retryAfterSeconds} s`,
+      rateLimitHeaders(verdict),
+    );
+  }
+  return verdict;
+}
+
+/** Whether `caller` may use `route`: trading needs the trade permission and an active user. */
+export function permitRoute(route: GateRoute, caller: ApiCaller): void {
+  if (route.access !== "trade") return;
+  if (!caller.permissions.includes("trade")) {
+    throw new GateError(
+      "FORBIDDEN",
+      "this API key may only read; trading needs the trade permission",
+    );
+  }
+  if (caller.userStatus !== "active") {
+    throw new GateError("FORBIDDEN", "the account is frozen: it may read, not trade");
   }
 }
 
@@ -230,6 +247,6 @@ function parseJson(raw: Buffer): unknown {
 }
 
 /** gate.io's X-In-Time / X-Out-Time unit: microseconds since the epoch. */
-function microseconds(): number {
+export function microseconds(): number {
   return Math.round((performance.timeOrigin + performance.now()) * 1000);
 }

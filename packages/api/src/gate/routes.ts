@@ -2,10 +2,14 @@
 // under /api/v4, who may call it (public, any valid key, or a key with `trade` permission of an
 // active user) and which rate-limit class it spends.
 import type { RateLimitClass } from "../guards/rate-limits";
+import { listAccountBook } from "./account-book";
 import { listAccounts } from "./accounts";
+import { amendOrder } from "./amend-order";
+import { amendBatchOrders, cancelBatchOrders, placeBatchOrders } from "./batch-orders";
 import type { GateAnswer, GateCall } from "./call";
 import { cancelAllOrders, cancelOrder } from "./cancel-orders";
 import { listCandlesticks } from "./candlesticks";
+import { countdownCancelAll } from "./countdown";
 import { batchFee, spotFee, walletFee } from "./fees";
 import {
   getCurrency,
@@ -18,11 +22,18 @@ import {
 import { listMyTrades } from "./my-trades";
 import { getOrder, listOpenOrders, listOrders } from "./order-queries";
 import { placeOrder } from "./place-order";
+import {
+  cancelAllPriceOrders,
+  cancelPriceOrder,
+  createPriceOrder,
+  getPriceOrder,
+  listPriceOrders,
+} from "./price-orders";
 import { listTrades } from "./public-trades";
 import { listTickers, orderBook } from "./tickers";
 
 export type RouteAccess = "public" | "read" | "trade";
-export type RouteMethod = "GET" | "POST" | "DELETE";
+export type RouteMethod = "GET" | "POST" | "DELETE" | "PATCH";
 
 export type GateRoute = {
   method: RouteMethod;
@@ -72,8 +83,19 @@ export const GATE_ROUTES: readonly GateRoute[] = [
   trade("DELETE", "/spot/orders", cancelAllOrders),
   signedRead("/spot/orders/{order_id}", getOrder),
   trade("DELETE", "/spot/orders/{order_id}", cancelOrder),
+  trade("PATCH", "/spot/orders/{order_id}", amendOrder),
+  trade("POST", "/spot/batch_orders", placeBatchOrders),
+  trade("POST", "/spot/cancel_batch_orders", cancelBatchOrders),
+  trade("POST", "/spot/amend_batch_orders", amendBatchOrders),
+  trade("POST", "/spot/countdown_cancel_all", countdownCancelAll),
+  trade("POST", "/spot/price_orders", createPriceOrder),
+  signedRead("/spot/price_orders", listPriceOrders),
+  trade("DELETE", "/spot/price_orders", cancelAllPriceOrders),
+  signedRead("/spot/price_orders/{order_id}", getPriceOrder),
+  trade("DELETE", "/spot/price_orders/{order_id}", cancelPriceOrder),
   signedRead("/spot/open_orders", listOpenOrders),
   signedRead("/spot/my_trades", listMyTrades),
+  signedRead("/spot/account_book", listAccountBook),
   signedRead("/spot/fee", spotFee),
   signedRead("/spot/batch_fee", batchFee),
   signedRead("/wallet/fee", walletFee),

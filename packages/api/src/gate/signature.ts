@@ -1,7 +1,8 @@
 // gate.io's API v4 signatures, exactly as its clients compute them. REST:
 //   SIGN = hex(HMAC_SHA512(secret, METHOD \n PATH \n QUERY \n hex(SHA512(BODY)) \n Timestamp))
 // over the raw query string and the raw body bytes; WebSocket channels:
-//   SIGN = hex(HMAC_SHA512(secret, "channel=<channel>&event=<event>&time=<time>")).
+//   SIGN = hex(HMAC_SHA512(secret, "channel=<channel>&event=<event>&time=<time>"));
+// the WebSocket trading API (event "api"): see signApiRequest.
 // Pure functions: the server verifies with them and the tests (and any client) sign with them.
 import { createHash, createHmac, timingSafeEqual } from "node:crypto";
 
@@ -43,6 +44,22 @@ export function signRequest(secret: string, request: RequestToSign): string {
 export function signChannel(secret: string, channel: string, event: string, time: number): string {
   return createHmac("sha512", secret)
     .update(`channel=${channel}&event=${event}&time=${time}`)
+    .digest("hex");
+}
+
+/**
+ * A WebSocket API request's signature (`spot.login`, or any request signed in its payload):
+ * hex(HMAC_SHA512(secret, "api\n<channel>\n<req_param>\n<timestamp>")), where `req_param` is
+ * the payload's `req_param` JSON text exactly as sent ("" when the payload has none).
+ */
+export function signApiRequest(
+  secret: string,
+  channel: string,
+  reqParam: string,
+  timestamp: string,
+): string {
+  return createHmac("sha512", secret)
+    .update(`api\n${channel}\n${reqParam}\n${timestamp}`)
     .digest("hex");
 }
 

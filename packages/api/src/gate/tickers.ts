@@ -1,7 +1,8 @@
 // GET /spot/tickers (an array, one pair or all) and GET /spot/order_book (levels from the
 // market-data snapshot, with its sequence number as `id` for clients that then follow
-// spot.order_book_update).
+// spot.order_book_update; merged by `interval` in book-merging.ts).
 import { z } from "zod";
+import { MERGED_FROM_DEPTH, mergeBook, mergeStep } from "./book-merging";
 import { type GateCall, ok } from "./call";
 import { bookSnapshot, ticker } from "./market-snapshots";
 import { boolParam, intParam, pairParam, parseParams } from "./request-params";
@@ -22,20 +23,22 @@ export async function listTickers({ services, query }: GateCall) {
 const orderBookQuery = z.object({
   currency_pair: pairParam,
   limit: intParam(1, 100).default(10),
-  // gate.io merges levels by `interval`; spotx serves unmerged levels only ("0").
-  interval: z.literal("0", { error: 'only "0" (no merging) is supported' }).default("0"),
+  // "0": no merging; else a price step, checked against the market's tick (mergeStep).
+  interval: z.string().max(64).default("0"),
   with_id: boolParam.default(false),
 });
 
 export async function orderBook({ services, query }: GateCall) {
   const q = parseParams(orderBookQuery, query);
   const m = await services.markets.market(q.currency_pair);
-  const book = await bookSnapshot(services, m, q.limit);
+  const step = mergeStep(q.interval, m);
+  const book = await bookSnapshot(services, m, step === 0n ? q.limit : MERGED_FROM_DEPTH);
+  const levels = step === 0n ? book : mergeBook(book, step, m, MERGED_FROM_DEPTH, q.limit);
   return ok({
     ...(q.with_id ? { id: book.seq } : {}),
     current: Date.now(),
     update: book.time,
-    asks: book.asks,
-    bids: book.bids,
+    asks: levels.asks,
+    bids: levels.bids,
   });
 }

@@ -3,8 +3,8 @@
 // acknowledged `{time, time_ms, id, channel, event, payload, error: null, result: {status:
 // "success"}}` or refused with `error: {code, message}` (1 bad body, 2 bad argument, 3 server
 // error, 4 authentication); updates are `{time, time_ms, channel, event: "update", result}`.
-// Public channels follow market data (tickers, trades, candlesticks, three book flavours); the
-// signed ones (orders, usertrades, balances) the user's private pushes. Protocol pings are
+// Public channels follow market data (tickers, trades, candlesticks, four book flavours); the
+// signed ones (orders, usertrades, balances, priceorders) the user's private pushes. Protocol pings are
 // answered by `ws`; the server pings each client and drops one that stops answering.
 // Resources are bounded: connections per client address (per instance), subscriptions per
 // connection, and one shared publisher per book channel key (book-publishers.ts). A signed
@@ -30,12 +30,15 @@ import type { ApiCaller, ApiKeyAuthenticator } from "./authenticate";
 import { SIGNATURE_WINDOW_SECONDS } from "./authenticate";
 import { BookKeeper } from "./book-keeper";
 import { BookPublishers, type FrameSink, type PublisherView, updateFrame } from "./book-publishers";
+import { followBookTicker } from "./book-ticker";
 import type { GateServices } from "./call";
 import { GateError, toGateError } from "./errors";
 import type { GateMarket } from "./market-directory";
 import { ticker as currentTicker } from "./market-snapshots";
+import { PriceOrderFeed } from "./price-order-feed";
 import { SocketRoomFeed } from "./socket-room-feed";
 import { UserFeed } from "./user-feed";
+import { GateWsTradingApi, type WsApiSession } from "./ws-trading";
 
 export const GATE_WS_PATHS: ReadonlySet<string> = new Set(["/ws/v4/", "/ws/v4"]);
 const MAX_MESSAGE_BYTES = 64 * 1024;
@@ -92,6 +95,8 @@ type Connection = {
   /** channel + "\u0000" + payload entry → its subscription. */
   subscriptions: Map<string, Subscription>;
   requests: { second: number; count: number };
+  /** Its standing with the trading API (event "api", ws-trading.ts). */
+  api: WsApiSession;
 };
 
 export type GateWebSocketOptions = {
@@ -127,6 +132,8 @@ export class GateWebSocketServer {
   private readonly books: BookKeeper;
   private readonly publishers: BookPublishers;
   private readonly users: UserFeed;
+  private readonly priceOrders: PriceOrderFeed;
+  private readonly trading: GateWsTradingApi;
   private readonly credentials: CredentialListener;
   private readonly caps: ConnectionsPerAddress;
   private readonly maxSubscriptions: number;
@@ -147,6 +154,13 @@ export class GateWebSocketServer {
     this.books = new BookKeeper({ feed: this.feed, services, names: services.names, log });
     this.publishers = new BookPublishers(this.books);
     this.users = new UserFeed({ feed: this.feed, services, names: services.names, log });
+    this.priceOrders = new PriceOrderFeed({ services, log });
+    this.trading = new GateWsTradingApi({
+      services,
+      authenticator: options.authenticator,
+      rateLimits: options.rateLimits,
+      log,
+    });
     this.credentials = new CredentialListener({
       redis: services.redis,
       names: services.names,
@@ -191,9 +205,11 @@ export class GateWebSocketServer {
    * awaits it, never unhandled.
    */
   private subscribeFeed(): Promise<void> {
-    const attempt = Promise.all([this.feed.start(), this.credentials.start()]).then(
-      () => undefined,
-    );
+    const attempt = Promise.all([
+      this.feed.start(),
+      this.credentials.start(),
+      this.priceOrders.start(),
+    ]).then(() => undefined);
     attempt.catch((error: unknown) =>
       this.options.log.warn({ err: error }, "the WebSocket feed could not subscribe to Redis"),
     );
@@ -209,6 +225,7 @@ export class GateWebSocketServer {
     await this.started?.catch(() => undefined);
     await this.credentials.stop();
     await this.feed.stop();
+    await this.priceOrders.stop();
   }
 
   private async upgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer) {
@@ -257,6 +274,7 @@ export class GateWebSocketServer {
       alive: true,
       subscriptions: new Map(),
       requests: { second: 0, count: 0 },
+      api: this.trading.session(ip),
     };
     this.connections.add(connection);
     ws.on("pong", () => {
@@ -291,6 +309,11 @@ export class GateWebSocketServer {
       raw = JSON.parse(text);
     } catch {
       this.refuse(connection, null, WS_ERROR.BAD_BODY, "the message is not JSON");
+      return;
+    }
+    if (typeof raw === "object" && raw !== null && (raw as { event?: unknown }).event === "api") {
+      // The trading API: its own envelope and answers (ws-trading.ts).
+      await this.trading.handle(connection.api, text, raw, (frame) => this.send(connection, frame));
       return;
     }
     const parsed = request.safeParse(raw);
@@ -419,6 +442,15 @@ export class GateWebSocketServer {
         }
         break;
       }
+      case "spot.book_ticker": {
+        if (payload.length === 0)
+          throw new ChannelError(WS_ERROR.BAD_ARGUMENT, "payload lists currency pairs");
+        const markets = await Promise.all(payload.map((p) => market(p)));
+        for (const m of markets) {
+          want(m.symbol, () => ({ stop: followBookTicker(this.publishers, connection.sink, m) }));
+        }
+        break;
+      }
       case "spot.candlesticks": {
         const [interval, pair] = payload;
         if (!interval || !(CANDLE_INTERVALS as readonly string[]).includes(interval)) {
@@ -453,7 +485,9 @@ export class GateWebSocketServer {
         if (interval !== "100ms" && interval !== "1000ms" && interval !== "20ms") {
           throw new ChannelError(WS_ERROR.BAD_ARGUMENT, "interval must be 20ms, 100ms or 1000ms");
         }
-        const everyMs = interval === "1000ms" ? 1_000 : 100;
+        // Every changed level at each rate (gate.io's 20ms stream covers only its top 20 levels;
+        // spotx sends all of them, so a book kept from REST's id stays whole at either rate).
+        const everyMs = interval === "1000ms" ? 1_000 : interval === "20ms" ? 20 : 100;
         want(m.symbol, () => ({ stop: this.publishers.bookUpdates(connection.sink, m, everyMs) }));
         break;
       }
@@ -490,6 +524,24 @@ export class GateWebSocketServer {
           : new Set((await Promise.all(pairs.map((p) => market(p)))).map((m) => m.symbol));
         want(symbols === null ? "!all" : [...symbols].sort().join(","), () => ({
           stop: this.userChannel(connection, channel, caller, symbols),
+          caller,
+        }));
+        break;
+      }
+      case "spot.priceorders": {
+        // Each update's result is one SpotPriceTriggeredOrder (GATE_API_MORE.md, spotx's decisions).
+        const caller = await this.authenticate(connection, message);
+        if (payload.length === 0)
+          throw new ChannelError(WS_ERROR.BAD_ARGUMENT, 'payload lists currency pairs or "!all"');
+        const symbols = payload.includes("!all")
+          ? null
+          : new Set((await Promise.all(payload.map((p) => market(p)))).map((m) => m.symbol));
+        want(symbols === null ? "!all" : [...symbols].sort().join(","), () => ({
+          stop: this.priceOrders.follow(caller.userId, (order) => {
+            if (symbols === null || symbols.has(order.market)) {
+              this.update(connection, channel, order);
+            }
+          }),
           caller,
         }));
         break;

@@ -40,3 +40,54 @@ export const cancelAllRequest = z.object({
   side: z.enum(["buy", "sell"]).optional(),
 });
 export type CancelAllRequest = z.input<typeof cancelAllRequest>;
+
+export const amendOrderRequest = z
+  .object({
+    market: z.string().min(1).max(40),
+    /** The order id, or its client `text`. */
+    orderId: z.string().min(1).max(40),
+    /** A new limit price. */
+    price: decimalString.optional(),
+    /** A new WHOLE amount (gate.io's meaning: at or below what filled cancels the order). */
+    amount: decimalString.optional(),
+    /** gate.io's `amend_text`: the client's note on this amend, kept on the order. */
+    amendText: z
+      .string()
+      .regex(/^[A-Za-z0-9_.-]{1,31}$/, 'must be 1 to 31 letters, digits, "_", "." or "-"')
+      .optional(),
+  })
+  .refine((r) => r.price !== undefined || r.amount !== undefined, {
+    message: "an amend changes the price, the amount or both",
+    path: ["amount"],
+  });
+export type AmendOrderRequest = z.input<typeof amendOrderRequest>;
+
+/** gate.io's price-triggered order, in its own terms (`trigger` and `put`). */
+export const priceOrderRequest = z.object({
+  market: z.string().min(1).max(40),
+  trigger: z.object({
+    price: decimalString,
+    /** Fires when the last trade price is at or above (">=") or at or below ("<=") it. */
+    rule: z.enum([">=", "<="]),
+    /** Seconds it waits before expiring; absent or 0: never. */
+    expiration: z
+      .number()
+      .int()
+      .min(0)
+      .max(365 * 86_400)
+      .optional(),
+  }),
+  put: z.object({
+    type: z.enum(["limit", "market"]).default("limit"),
+    side: z.enum(["buy", "sell"]),
+    price: decimalString.optional(),
+    amount: decimalString,
+    timeInForce: z.enum(["gtc", "ioc"]).optional(),
+    /** gate.io's put.text: where the order came from (e.g. "api"), not a client id. */
+    text: z
+      .string()
+      .regex(/^[A-Za-z0-9_.-]{1,31}$/)
+      .optional(),
+  }),
+});
+export type PriceOrderRequest = z.input<typeof priceOrderRequest>;

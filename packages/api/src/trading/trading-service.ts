@@ -15,21 +15,35 @@ import {
   type PlaceOrderInput,
   schema,
 } from "@spotx/db";
+import { type AmendOutcome, requestAmend } from "@spotx/db/amend";
+import { createPriceOrder, endPriceOrders, type PriceOrder } from "@spotx/db/price-orders";
 import { decimalToUnits } from "@spotx/engine";
 import type { Topology } from "@spotx/platform/topology";
-import { cancelAllCommand, engineBounds, type MarketRules, placeCommand } from "@spotx/protocol";
+import {
+  amendCommand,
+  armCommand,
+  cancelAllCommand,
+  disarmCommand,
+  engineBounds,
+  type MarketRules,
+  placeCommand,
+} from "@spotx/protocol";
 import { and, desc, eq, inArray } from "drizzle-orm";
 import type { z } from "zod";
 import { Refreshing, SingleFlight } from "../single-flight";
 import { CancelBatcher } from "./cancel-batcher";
 import type { GroupCommitOptions } from "./group-commit";
 import {
+  type AmendOrderRequest,
+  amendOrderRequest,
   type CancelAllRequest,
   type CancelOrderRequest,
   cancelAllRequest,
   cancelOrderRequest,
   type PlaceOrderRequest,
+  type PriceOrderRequest,
   placeOrderRequest,
+  priceOrderRequest,
 } from "./order-request";
 import { PlacementBatcher } from "./placement-batcher";
 import { RelayWakeup } from "./relay-wakeup";
@@ -62,6 +76,9 @@ export type OrderOrigin = "apiv4" | "web";
 
 const bad = (message: string) => new LedgerError("INVALID_PARAM_VALUE", message);
 
+/** The most price-triggered orders one user may have waiting in one market. */
+export const MAX_OPEN_PRICE_ORDERS = 100;
+
 export class TradingService {
   private readonly batcher: PlacementBatcher;
   private readonly cancels: CancelBatcher;
@@ -69,11 +86,13 @@ export class TradingService {
   private readonly lastPrices = new Map<string, { price: bigint | null; at: number }>();
   private readonly lastPriceReads = new SingleFlight<string, bigint | null>();
   private readonly cacheMs: number;
+  private readonly relay: RelayWakeup;
 
   constructor(private readonly options: TradingServiceOptions) {
     this.cacheMs = options.cacheMs ?? 2_000;
     this.markets = new Refreshing(() => this.loadMarkets(), this.cacheMs);
     const relay = new RelayWakeup(options.db, options.names.postgres.outboxChannel);
+    this.relay = relay;
     this.batcher = new PlacementBatcher(options.db, { ...options.batcher, relay });
     this.cancels = new CancelBatcher(options.db, {
       ...options.batcher,
@@ -95,7 +114,7 @@ export class TradingService {
   ): Promise<PlacedOrder> {
     const r = checked(placeOrderRequest, request, "order");
     const market = await this.market(r.market);
-    const { spec, bounds } = market;
+    const { spec } = market;
     const halt = this.options.halts.get(spec.symbol);
     if (halt.halted || spec.status !== "trading") {
       throw new LedgerError(
@@ -103,36 +122,8 @@ export class TradingService {
         `${spec.symbol} is halted${halt.reason ? `: ${halt.reason}` : ""}; orders can only be cancelled`,
       );
     }
-    const marketBuy = r.type === "market" && r.side === "buy";
-    const amount = units(r.amount, marketBuy ? spec.quoteDecimals : spec.amountPrecision, "amount");
-    if (amount <= 0n) throw bad("amount must be positive");
-
-    let priceTicks: bigint | null = null;
-    let timeInForce = r.timeInForce ?? (r.type === "limit" ? "gtc" : "ioc");
-    if (r.type === "limit") {
-      if (r.price === undefined) throw bad("a limit order needs a price");
-      priceTicks = units(r.price, spec.pricePrecision, "price");
-      if (priceTicks <= 0n) throw bad("price must be positive");
-      if (priceTicks > bounds.maxPrice) throw bad(`price is above ${spec.symbol}'s maximum`);
-      if (amount > bounds.maxQuantity) throw bad(`amount is above ${spec.symbol}'s maximum`);
-      if (amount < spec.minBaseLots) {
-        throw new LedgerError("AMOUNT_TOO_LITTLE", `amount is below ${spec.symbol}'s minimum`);
-      }
-      if (priceTicks * amount * bounds.quotePerTickLot < spec.minQuoteAmount) {
-        throw new LedgerError("AMOUNT_TOO_LITTLE", `order value is below ${spec.symbol}'s minimum`);
-      }
-      await this.checkBand(market, priceTicks);
-    } else {
-      if (r.price !== undefined && r.price !== "0") throw bad("a market order has no price");
-      if (timeInForce !== "ioc") throw bad("a market order is ioc");
-      timeInForce = "ioc";
-      const max = marketBuy ? bounds.maxQuoteAmount : bounds.maxQuantity;
-      if (amount > max) throw bad(`amount is above ${spec.symbol}'s maximum`);
-      const min = marketBuy ? spec.minQuoteAmount : spec.minBaseLots;
-      if (amount < min) {
-        throw new LedgerError("AMOUNT_TOO_LITTLE", `amount is below ${spec.symbol}'s minimum`);
-      }
-    }
+    const { priceTicks, amount, timeInForce } = this.orderTerms(market, r);
+    if (priceTicks !== null) await this.checkBand(market, priceTicks);
 
     const input: PlaceOrderInput = {
       userId,
@@ -160,6 +151,161 @@ export class TradingService {
     const market = await this.market(r.market);
     const name = orderName(r.orderId);
     return this.cancels.cancel({ userId, market: market.spec.symbol, ...name });
+  }
+
+  /**
+   * Asks the engine to amend a resting limit order (gate.io's PATCH /spot/orders/{id}): a new
+   * price and/or a new whole amount, checked against the market's rules as a placement is. When
+   * the amended order could spend more than it holds, the difference is locked first
+   * (BALANCE_NOT_ENOUGH if it is not there). Answers `busy` while an earlier amend of the same
+   * order is still with the engine (the caller waits for it to settle and asks again).
+   */
+  async amendOrder(userId: bigint, request: AmendOrderRequest): Promise<AmendOutcome> {
+    const r = checked(amendOrderRequest, request, "amend");
+    const market = await this.market(r.market);
+    const { spec, bounds } = market;
+    const priceTicks = r.price === undefined ? null : units(r.price, spec.pricePrecision, "price");
+    if (priceTicks !== null) {
+      if (priceTicks <= 0n) throw bad("price must be positive");
+      if (priceTicks > bounds.maxPrice) throw bad(`price is above ${spec.symbol}'s maximum`);
+      const halt = this.options.halts.get(spec.symbol);
+      if (halt.halted || spec.status !== "trading") {
+        throw new LedgerError(
+          "INVALID_CURRENCY_PAIR",
+          `${spec.symbol} is halted${halt.reason ? `: ${halt.reason}` : ""}; orders can only be cancelled or reduced`,
+        );
+      }
+      await this.checkBand(market, priceTicks);
+    }
+    const amount = r.amount === undefined ? null : units(r.amount, spec.amountPrecision, "amount");
+    if (amount !== null) {
+      if (amount <= 0n) throw bad("amount must be positive");
+      if (amount > bounds.maxQuantity) throw bad(`amount is above ${spec.symbol}'s maximum`);
+    }
+    const found = await this.findOrder(userId, spec.symbol, r.orderId);
+    if (found.type !== "limit") throw bad("only a limit order can be amended");
+    // What stays must meet the market's minimums, as a new order would (unless it cancels).
+    const left = (amount ?? found.amount) - found.filledBaseLots;
+    const price = priceTicks ?? found.priceTicks ?? 0n;
+    if (
+      left > 0n &&
+      (left < spec.minBaseLots || price * left * bounds.quotePerTickLot < spec.minQuoteAmount)
+    ) {
+      throw new LedgerError(
+        "AMOUNT_TOO_LITTLE",
+        `what is left would be below ${spec.symbol}'s minimum`,
+      );
+    }
+    const outcome = await requestAmend(this.options.db, spec, {
+      userId,
+      orderId: found.id,
+      priceTicks,
+      amount,
+      amendText: r.amendText ?? null,
+      topic: this.options.names.kafka.orders.topic,
+      command: (order) =>
+        amendCommand({
+          market: spec.symbol,
+          orderId: order.id,
+          userId,
+          time: Date.now(),
+          priceTicks,
+          amount,
+        }),
+    });
+    if (outcome.status === "queued") this.relay.wake();
+    return outcome;
+  }
+
+  /**
+   * Records a price-triggered order (gate.io's POST /spot/price_orders) and arms its trigger in
+   * the engine. Its order is checked now against the market's rules as a placement is (the price
+   * band aside: it is checked when the order is placed), but nothing is held until it fires.
+   */
+  async placePriceOrder(userId: bigint, request: PriceOrderRequest): Promise<PriceOrder> {
+    const r = checked(priceOrderRequest, request, "price order");
+    const market = await this.market(r.market);
+    const { spec, bounds } = market;
+    if (spec.status !== "trading") {
+      throw new LedgerError("INVALID_CURRENCY_PAIR", `${spec.symbol} is not trading`);
+    }
+    const triggerPrice = units(r.trigger.price, spec.pricePrecision, "trigger.price");
+    if (triggerPrice <= 0n) throw bad("trigger.price must be positive");
+    if (triggerPrice > bounds.maxPrice) {
+      throw bad(`trigger.price is above ${spec.symbol}'s maximum`);
+    }
+    const terms = this.orderTerms(market, {
+      side: r.put.side,
+      type: r.put.type,
+      amount: r.put.amount,
+      price: r.put.price,
+      timeInForce: r.put.timeInForce,
+    });
+    const rule = r.trigger.rule === ">=" ? "gte" : "lte";
+    const created = await createPriceOrder(
+      this.options.db,
+      {
+        userId,
+        market: spec.symbol,
+        triggerPriceTicks: triggerPrice,
+        rule,
+        expirationSeconds: r.trigger.expiration ?? 0,
+        side: r.put.side,
+        type: r.put.type,
+        priceTicks: terms.priceTicks,
+        amount: terms.amount,
+        timeInForce: terms.timeInForce,
+        text: r.put.text ?? null,
+        maxOpen: MAX_OPEN_PRICE_ORDERS,
+      },
+      {
+        topic: this.options.names.kafka.orders.topic,
+        command: (order) =>
+          armCommand({
+            market: spec.symbol,
+            priceOrderId: order.id,
+            userId,
+            priceTicks: triggerPrice,
+            rule,
+            time: Date.now(),
+          }),
+      },
+    );
+    if (created === "too_many") {
+      throw bad(
+        `at most ${MAX_OPEN_PRICE_ORDERS} price-triggered orders may wait in ${spec.symbol}`,
+      );
+    }
+    this.relay.wake();
+    return created;
+  }
+
+  /**
+   * Cancels waiting price-triggered orders: one by id, or all of the user's (in one market, or
+   * everywhere); answers those cancelled. One that already fired or ended is not cancelled.
+   */
+  async cancelPriceOrders(
+    userId: bigint,
+    which: { id?: bigint; market?: string },
+  ): Promise<PriceOrder[]> {
+    const market =
+      which.market === undefined ? undefined : (await this.market(which.market)).spec.symbol;
+    const cancelled = await endPriceOrders(
+      this.options.db,
+      {
+        status: "cancelled",
+        userId,
+        ...(which.id !== undefined ? { id: which.id } : {}),
+        ...(market !== undefined ? { market } : {}),
+      },
+      {
+        topic: this.options.names.kafka.orders.topic,
+        command: (order) =>
+          disarmCommand({ market: order.market, priceOrderId: order.id, userId, time: Date.now() }),
+      },
+    );
+    if (cancelled.length > 0) this.relay.wake();
+    return cancelled;
   }
 
   /** Asks the engine to cancel all of a user's orders in a market (one side or both). */
@@ -214,6 +360,54 @@ export class TradingService {
     const order = found[0];
     if (!order) throw new LedgerError("ORDER_NOT_FOUND", `no order ${idOrText} in ${market}`);
     return order;
+  }
+
+  /**
+   * An order's terms in engine units, checked against the market's rules (tick, lot, minimums,
+   * the engine's bounds) — the price band aside, which only a placement checks.
+   */
+  private orderTerms(
+    market: Market,
+    r: {
+      side: "buy" | "sell";
+      type: "limit" | "market";
+      amount: string;
+      price?: string | undefined;
+      timeInForce?: "gtc" | "ioc" | "poc" | "fok" | undefined;
+    },
+  ): { priceTicks: bigint | null; amount: bigint; timeInForce: "gtc" | "ioc" | "poc" | "fok" } {
+    const { spec, bounds } = market;
+    const marketBuy = r.type === "market" && r.side === "buy";
+    const amount = units(r.amount, marketBuy ? spec.quoteDecimals : spec.amountPrecision, "amount");
+    if (amount <= 0n) throw bad("amount must be positive");
+
+    let priceTicks: bigint | null = null;
+    let timeInForce = r.timeInForce ?? (r.type === "limit" ? "gtc" : "ioc");
+    if (r.type === "limit") {
+      if (r.price === undefined) throw bad("a limit order needs a price");
+      priceTicks = units(r.price, spec.pricePrecision, "price");
+      if (priceTicks <= 0n) throw bad("price must be positive");
+      if (priceTicks > bounds.maxPrice) throw bad(`price is above ${spec.symbol}'s maximum`);
+      if (amount > bounds.maxQuantity) throw bad(`amount is above ${spec.symbol}'s maximum`);
+      if (amount < spec.minBaseLots) {
+        throw new LedgerError("AMOUNT_TOO_LITTLE", `amount is below ${spec.symbol}'s minimum`);
+      }
+      if (priceTicks * amount * bounds.quotePerTickLot < spec.minQuoteAmount) {
+        throw new LedgerError("AMOUNT_TOO_LITTLE", `order value is below ${spec.symbol}'s minimum`);
+      }
+    } else {
+      if (r.price !== undefined && r.price !== "0") throw bad("a market order has no price");
+      if (timeInForce !== "ioc") throw bad("a market order is ioc");
+      timeInForce = "ioc";
+      const max = marketBuy ? bounds.maxQuoteAmount : bounds.maxQuantity;
+      if (amount > max) throw bad(`amount is above ${spec.symbol}'s maximum`);
+      const min = marketBuy ? spec.minQuoteAmount : spec.minBaseLots;
+      if (amount < min) {
+        throw new LedgerError("AMOUNT_TOO_LITTLE", `amount is below ${spec.symbol}'s minimum`);
+      }
+    }
+
+    return { priceTicks, amount, timeInForce };
   }
 
   private now(): number {

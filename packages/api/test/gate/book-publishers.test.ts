@@ -1,61 +1,14 @@
 // The shared book publishers without a server: a book held in memory (what BookKeeper keeps),
 // timers driven by the fake clock. One timer per key however many subscribe, the same text to
 // each, and spot.obu's late joiner starts from a full view that the next shared delta continues.
-import type { BookDelta, BookLevel } from "@spotx/protocol";
-import { bookLevels } from "@spotx/protocol";
+import type { BookLevel } from "@spotx/protocol";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import type { BookFollower } from "../../src/gate/book-keeper";
 import { BookPublishers } from "../../src/gate/book-publishers";
 import type { GateMarket } from "../../src/gate/market-directory";
+import { MemoryBook, sink } from "./memory-book";
 
 // Only the symbol is read by the publishers.
 const BTC = { symbol: "BTC_USDT" } as GateMarket;
-
-/** A book as BookKeeper keeps it: levels by price, a sequence number, its followers. */
-class MemoryBook {
-  readonly market = "BTC_USDT";
-  seq = 1;
-  readonly bids = new Map<string, string>([["100", "1"]]);
-  readonly asks = new Map<string, string>([["101", "1"]]);
-  readonly followers = new Set<BookFollower>();
-
-  follow(_m: GateMarket, follower: BookFollower): () => void {
-    this.followers.add(follower);
-    return () => this.followers.delete(follower);
-  }
-
-  /** False while a snapshot is awaited (BookKeeper's levels are then null). */
-  live = true;
-
-  levels(_symbol: string, depth: number) {
-    return this.live ? { seq: this.seq, ...bookLevels(this, depth) } : null;
-  }
-
-  /** One engine step: a bid level set (amount "0" removes it), announced as a delta. */
-  bid(price: string, amount: string) {
-    this.seq += 1;
-    if (amount === "0") this.bids.delete(price);
-    else this.bids.set(price, amount);
-    const delta: BookDelta = {
-      market: this.market,
-      U: this.seq,
-      u: this.seq,
-      time: 0,
-      bids: [[price, amount]],
-      asks: [],
-    };
-    for (const f of this.followers) f.delta?.(delta);
-  }
-}
-
-type Frame = { channel: string; result: Record<string, unknown> };
-
-function sink() {
-  const texts: string[] = [];
-  const send = (text: string) => texts.push(text);
-  const frames = () => texts.map((t) => JSON.parse(t) as Frame);
-  return { texts, send, frames };
-}
 
 let book: MemoryBook;
 let publishers: BookPublishers;
@@ -126,6 +79,62 @@ describe("book publishers", () => {
     expect(publishers.timers()).toBe(0);
     expect(publishers.list()).toEqual([]);
     expect(book.followers.size).toBe(0);
+  });
+
+  it("merge spot.order_book_update's 20ms stream per 20 ms window, continuous, beside the 100ms one", () => {
+    const fast = sink();
+    const slow = sink();
+    const leaveFast = publishers.bookUpdates(fast.send, BTC, 20);
+    const leaveSlow = publishers.bookUpdates(slow.send, BTC, 100);
+    expect(publishers.list().map((p) => [p.channel, p.everyMs])).toEqual([
+      ["spot.order_book_update", 20],
+      ["spot.order_book_update", 100],
+    ]);
+    vi.advanceTimersByTime(5);
+    book.bid("99", "2"); // seq 2
+    vi.advanceTimersByTime(10);
+    book.bid("98", "3"); // seq 3, the same 20 ms window
+    vi.advanceTimersByTime(10);
+    book.bid("99", "0"); // seq 4, the next window
+    vi.advanceTimersByTime(10);
+    book.bid("97", "1"); // seq 5
+    vi.advanceTimersByTime(65); // to 100 ms: windows at 60 and 80 had nothing, so no frames
+
+    const results = (s: ReturnType<typeof sink>) =>
+      s.frames().map((f) => f.result as { U: number; u: number; b: BookLevel[] });
+    expect(results(fast)).toEqual([
+      expect.objectContaining({
+        U: 2,
+        u: 3,
+        b: [
+          ["99", "2"],
+          ["98", "3"],
+        ],
+      }),
+      expect.objectContaining({
+        U: 4,
+        u: 5,
+        b: [
+          ["99", "0"],
+          ["97", "1"],
+        ],
+      }),
+    ]);
+    // The 100ms stream: the same steps in one frame, each level at its last amount.
+    expect(results(slow)).toEqual([
+      expect.objectContaining({
+        U: 2,
+        u: 5,
+        b: [
+          ["99", "0"],
+          ["98", "3"],
+          ["97", "1"],
+        ],
+      }),
+    ]);
+    leaveFast();
+    leaveSlow();
+    expect(publishers.timers()).toBe(0);
   });
 
   it("give a spot.order_book subscriber who joined while the book was resyncing its first frame", () => {
