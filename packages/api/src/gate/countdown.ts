@@ -25,6 +25,14 @@ export const MIN_COUNTDOWN_SECONDS = 5;
 export const MAX_COUNTDOWN_SECONDS = 86_400;
 const ALL_PAIRS = "*";
 
+/** Removes a timer only while it is due; 1 when this call removed it. */
+const TAKE_IF_DUE = `
+local score = redis.call("ZSCORE", KEYS[1], ARGV[1])
+if score and tonumber(score) <= tonumber(ARGV[2]) then
+  return redis.call("ZREM", KEYS[1], ARGV[1])
+end
+return 0`;
+
 const countdownBody = z.strictObject({
   timeout: z.number().int().min(0).max(MAX_COUNTDOWN_SECONDS),
   currency_pair: pairParam.optional(),
@@ -90,10 +98,10 @@ export class CountdownCancels {
     const due = await redis.zrangebyscore(key, "-inf", this.now(), "LIMIT", 0, 100);
     let fired = 0;
     for (const member of due) {
-      // Taken by another instance, or re-armed since it was read (then it is not due: put back).
-      const score = await redis.zscore(key, member);
-      if (score === null || Number(score) > this.now()) continue;
-      if ((await redis.zrem(key, member)) !== 1) continue;
+      // Taken by another instance, or re-armed since it was read (then it is not due yet): the
+      // check and the removal are one script, so a re-arm in between is never lost.
+      const taken = await redis.eval(TAKE_IF_DUE, 1, key, member, this.now());
+      if (taken !== 1) continue;
       const [user = "", pair = ALL_PAIRS] = member.split(":");
       await this.cancelAll(BigInt(user), pair === ALL_PAIRS ? null : pair);
       fired += 1;
