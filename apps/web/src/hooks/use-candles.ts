@@ -5,11 +5,12 @@
 import type { CandleMessage } from "@spotx/protocol";
 import { useQuery } from "@tanstack/react-query";
 import { useCallback } from "react";
+import type { CandleInterval } from "../lib/candle-intervals";
 import { useTRPC } from "../trpc/client";
 import type { CandleView } from "../trpc/views";
 import { useRoom } from "./socket-connection";
 
-export type CandleInterval = "1m" | "5m" | "15m" | "1h" | "4h" | "1d";
+export type { CandleInterval } from "../lib/candle-intervals";
 
 export const candleFromMessage = (c: CandleMessage): CandleView => ({
   time: Number(c.t),

@@ -1,7 +1,8 @@
 "use client";
-// The price chart: lightweight-charts candles with volume beneath, at a chosen interval, the
-// last candle moving live. Prices and volumes arrive as exact decimal strings; they become
-// Numbers only here, to place pixels. Colours follow the theme.
+// The price chart: lightweight-charts candles with volume beneath, at a chosen interval (one of
+// the 11 the backend serves, kept in the URL as `?interval=`), the last candle moving live.
+// Prices and volumes arrive as exact decimal strings; they become Numbers only here, to place
+// pixels. Colours follow the theme.
 import {
   type CandlestickData,
   CandlestickSeries,
@@ -13,20 +14,29 @@ import {
   type UTCTimestamp,
 } from "lightweight-charts";
 import { useCallback, useEffect, useRef, useState } from "react";
-import { type CandleInterval, useCandles } from "../../hooks/use-candles";
+import { useCandles } from "../../hooks/use-candles";
 import { themeColor, useThemeName } from "../../hooks/use-theme";
+import {
+  CANDLE_INTERVALS,
+  type CandleInterval,
+  DEFAULT_CANDLE_INTERVAL,
+  INTERVAL_PARAM,
+} from "../../lib/candle-intervals";
 import type { CandleView, MarketView } from "../../trpc/views";
 import { Segmented } from "../ui/segmented";
 import { StateMessage } from "../ui/state-message";
 
-const INTERVALS: { value: CandleInterval; label: string }[] = [
-  { value: "1m", label: "1m" },
-  { value: "5m", label: "5m" },
-  { value: "15m", label: "15m" },
-  { value: "1h", label: "1h" },
-  { value: "4h", label: "4h" },
-  { value: "1d", label: "1d" },
-];
+// All 11 intervals the backend serves, by gate.io's names.
+const INTERVALS = CANDLE_INTERVALS.map((value) => ({ value, label: value }));
+
+/** Puts the interval in the address bar (`?interval=4h`, none for the default) without a
+ * navigation: Next.js keeps its router in step with history.replaceState. */
+function showIntervalInUrl(interval: CandleInterval) {
+  const url = new URL(window.location.href);
+  if (interval === DEFAULT_CANDLE_INTERVAL) url.searchParams.delete(INTERVAL_PARAM);
+  else url.searchParams.set(INTERVAL_PARAM, interval);
+  window.history.replaceState(window.history.state, "", url);
+}
 
 function bars(candle: CandleView, up: string, down: string) {
   const time = candle.time as UTCTimestamp;
@@ -46,8 +56,19 @@ function bars(candle: CandleView, up: string, down: string) {
   return { price, volume };
 }
 
-export function CandleChart({ market }: { market: MarketView }) {
-  const [interval, setInterval] = useState<CandleInterval>("1m");
+export function CandleChart({
+  market,
+  initialInterval = DEFAULT_CANDLE_INTERVAL,
+}: {
+  market: MarketView;
+  /** The interval the URL asked for (the page checked it). */
+  initialInterval?: CandleInterval;
+}) {
+  const [interval, setInterval] = useState<CandleInterval>(initialInterval);
+  const chooseInterval = useCallback((next: CandleInterval) => {
+    setInterval(next);
+    showIntervalInUrl(next);
+  }, []);
   const box = useRef<HTMLDivElement>(null);
   const chart = useRef<IChartApi | null>(null);
   const series = useRef<{
@@ -159,13 +180,19 @@ export function CandleChart({ market }: { market: MarketView }) {
       <div className="chart-tools">
         <Segmented
           label="Candle interval"
+          className="interval-picker"
           options={INTERVALS}
           value={interval}
-          onChange={setInterval}
+          onChange={chooseInterval}
         />
       </div>
       <div className="chart-box">
-        <div ref={box} className="chart-canvas" data-testid="candle-chart" />
+        <div
+          ref={box}
+          className="chart-canvas"
+          data-testid="candle-chart"
+          data-interval={interval}
+        />
         {history.isError ? (
           <div className="chart-overlay">
             <StateMessage kind="error">

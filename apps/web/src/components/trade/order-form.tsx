@@ -27,6 +27,7 @@ import { AmountInput } from "../ui/input";
 import { Segmented } from "../ui/segmented";
 import { Select } from "../ui/select";
 import { useToast } from "../ui/toast";
+import { AdvancedOrderOptions, stpActOf, useStpChoice } from "./stp-choice";
 
 /** A price picked in the book; the nonce makes picking the same price twice count. */
 export type PickedPrice = { price: string; nonce: number };
@@ -69,6 +70,7 @@ export function OrderForm({
   const [total, setTotal] = useState("");
   const [attempted, setAttempted] = useState(false);
   const [refusal, setRefusal] = useState<Refusal | null>(null);
+  const [stp, setStp] = useStpChoice();
 
   useEffect(() => {
     if (!picked) return;
@@ -133,6 +135,7 @@ export function OrderForm({
       amount: normaliseTyped(amount),
       price: type === "limit" ? normaliseTyped(price) : undefined,
       timeInForce: type === "limit" ? timeInForce : undefined,
+      stpAct: stpActOf(stp),
     });
   };
 
@@ -274,6 +277,7 @@ export function OrderForm({
               />
             </Field>
           ) : null}
+          <AdvancedOrderOptions id={id} stp={stp} onStpChange={setStp} />
           <dl className="order-preview" data-testid="order-preview">
             <div>
               <dt>Available</dt>

@@ -12,6 +12,7 @@ import { useOrderBook } from "../../hooks/use-order-book";
 import { useTicker } from "../../hooks/use-ticker";
 import { type TapeTrade, useTrades } from "../../hooks/use-trades";
 import { useUserStreams } from "../../hooks/use-user-streams";
+import type { CandleInterval } from "../../lib/candle-intervals";
 import { formatAmount, pairName } from "../../lib/market-format";
 import { useTRPC } from "../../trpc/client";
 import type { BalanceView, DepthView, MarketView, TickerView } from "../../trpc/views";
@@ -40,6 +41,8 @@ export type TradeViewProps = {
   initialDepth: DepthView | null;
   initialTrades: TapeTrade[];
   initialBalances: BalanceView[] | null;
+  /** The chart's interval from the URL (`?interval=`), checked by the page. */
+  initialInterval?: CandleInterval;
 };
 
 export function TradeView(props: TradeViewProps) {
@@ -121,7 +124,11 @@ export function TradeView(props: TradeViewProps) {
           <Tabs
             label="Chart"
             items={[
-              { value: "candles", label: "Price", content: <CandleChart market={market} /> },
+              {
+                value: "candles",
+                label: "Price",
+                content: <CandleChart market={market} initialInterval={props.initialInterval} />,
+              },
               {
                 value: "depth",
                 label: "Depth",

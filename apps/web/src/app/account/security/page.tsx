@@ -1,7 +1,8 @@
-// Security on its own page: where the console sends an operator who has not turned two-factor
+// Security on its own page (two-factor sign-in, and changing the password): where the console sends an operator who has not turned two-factor
 // sign-in on (the console opens once it is), and where `next` leads after enrolling. The same
 // panel is on the account page.
 import { redirect } from "next/navigation";
+import { ChangePasswordPanel } from "../../../components/account/change-password-panel";
 import { SecurityPanel } from "../../../components/account/security-panel";
 import { nextPath } from "../../../lib/next-path";
 import { serverCaller } from "../../../trpc/server";
@@ -30,6 +31,7 @@ export default async function SecurityPage({
         <span className="muted">{me.email}</span>
       </div>
       <SecurityPanel initialStatus={status} next={next} />
+      <ChangePasswordPanel />
     </div>
   );
 }

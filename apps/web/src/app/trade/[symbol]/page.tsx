@@ -3,6 +3,7 @@
 // view keeps it live over socket.io.
 import { notFound } from "next/navigation";
 import { TradeView } from "../../../components/trade/trade-view";
+import { INTERVAL_PARAM, intervalFromParam } from "../../../lib/candle-intervals";
 import { serverCaller } from "../../../trpc/server";
 import "../../../components/trade/trade.css";
 
@@ -13,8 +14,16 @@ export async function generateMetadata({ params }: { params: Promise<{ symbol: s
   return { title: `${symbol.replace("_", "/")} · spotx` };
 }
 
-export default async function TradePage({ params }: { params: Promise<{ symbol: string }> }) {
+export default async function TradePage({
+  params,
+  searchParams,
+}: {
+  params: Promise<{ symbol: string }>;
+  searchParams: Promise<Record<string, string | string[] | undefined>>;
+}) {
   const { symbol } = await params;
+  // The chart's interval (`?interval=4h`); an unknown one is the default, without a fuss.
+  const interval = intervalFromParam((await searchParams)[INTERVAL_PARAM]);
   if (!/^[A-Z0-9]{2,12}_[A-Z0-9]{2,12}$/.test(symbol)) notFound();
   const caller = serverCaller();
   const market = await caller.markets.get({ market: symbol }).catch(() => null);
@@ -36,6 +45,7 @@ export default async function TradePage({ params }: { params: Promise<{ symbol: 
       initialDepth={depth}
       initialTrades={trades?.items ?? []}
       initialBalances={balances}
+      initialInterval={interval}
     />
   );
 }
