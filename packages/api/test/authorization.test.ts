@@ -92,6 +92,16 @@ async function ownersOrder({ f, owner, marker }: Call) {
   return { market: "BTC_USDT", orderId: String(placed.order.id) };
 }
 
+/** A stop-limit order of A's, waiting in BTC_USDT. */
+async function ownersStop({ f, owner }: Call) {
+  const created = await f.trading.placePriceOrder(owner.id, {
+    market: "BTC_USDT",
+    trigger: { price: "31000", rule: ">=" },
+    put: { type: "limit", side: "buy", price: "31100", amount: "0.001" },
+  });
+  return { id: String(created.id) };
+}
+
 const EXPECTED: Record<string, Entry> = {
   "auth.signUp": {
     input: () => ({ email: `new-${randomUUID()}@test.spotx.dev`, password: "long enough" }),
@@ -177,6 +187,22 @@ const EXPECTED: Record<string, Entry> = {
   "orders.cancel": { input: ownersOrder, ...OWNER_ONLY("ORDER_NOT_FOUND", "FORBIDDEN") },
   // Cancels the caller's own orders in the market: never A's (checked in the test below too).
   "orders.cancelAll": { input: () => market, ...ACTIVE },
+  "orders.amend": {
+    input: async (call) => ({ ...(await ownersOrder(call)), price: "20001" }),
+    ...OWNER_ONLY("ORDER_NOT_FOUND", "FORBIDDEN"),
+  },
+  "orders.placeStop": {
+    input: () => ({
+      ...market,
+      side: "buy",
+      triggerPrice: "31000",
+      price: "31100",
+      amount: "0.001",
+    }),
+    ...ACTIVE,
+  },
+  "orders.stops": { input: () => market, ...SIGNED_IN },
+  "orders.cancelStop": { input: ownersStop, ...OWNER_ONLY("ORDER_NOT_FOUND", "FORBIDDEN") },
   "orders.open": SIGNED_IN,
   "orders.history": SIGNED_IN,
   "orders.fills": SIGNED_IN,

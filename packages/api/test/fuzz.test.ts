@@ -150,7 +150,14 @@ const badApiKey = fc.oneof(notString, fc.constant("A".repeat(32)), not(/^[0-9a-f
 
 // ------------------------------------------------------------------ the procedures' fields
 
-type Fixture = { owner: TestUser; orderId: string; withdrawalId: string; apiKey: string };
+type Fixture = {
+  owner: TestUser;
+  orderId: string;
+  /** A waiting stop-limit order of the owner's. */
+  stopId: string;
+  withdrawalId: string;
+  apiKey: string;
+};
 type Field = { bad: fc.Arbitrary<unknown>; required?: true };
 type Spec = { base: (x: Fixture) => Record<string, unknown>; fields: Record<string, Field> };
 
@@ -232,6 +239,40 @@ const FIELDS: Record<string, Spec> = {
     base: () => ({ market: "BTC_USDT" }),
     fields: { market: required(badMarket), side: optional(badEnum(["buy", "sell"])) },
   },
+  "orders.amend": {
+    base: (x) => ({ market: "BTC_USDT", orderId: x.orderId, price: "20001" }),
+    fields: {
+      market: required(badMarket),
+      orderId: required(badOrderRef),
+      price: optional(badDecimal),
+      amount: optional(badDecimal),
+      amendText: optional(badText(40, 1)),
+    },
+  },
+  "orders.placeStop": {
+    base: () => ({
+      market: "BTC_USDT",
+      side: "buy",
+      triggerPrice: "31000",
+      price: "31100",
+      amount: "0.001",
+    }),
+    fields: {
+      market: required(badMarket),
+      side: required(badEnum(["buy", "sell"])),
+      triggerPrice: required(badDecimal),
+      rule: optional(badEnum([">=", "<="])),
+      price: required(badDecimal),
+      amount: required(badDecimal),
+      timeInForce: optional(badEnum(["gtc", "ioc"])),
+      expiration: optional(badSeconds),
+    },
+  },
+  "orders.stops": {
+    base: () => ({ market: "BTC_USDT" }),
+    fields: { market: required(badMarket), limit: optional(badLimit) },
+  },
+  "orders.cancelStop": { base: (x) => ({ id: x.stopId }), fields: { id: required(badId) } },
   "orders.open": { base: () => ({}), fields: { market: optional(badMarket), ...page() } },
   "orders.history": {
     base: () => ({}),
@@ -361,9 +402,15 @@ beforeAll(async () => {
     userId: owner.id,
     permissions: ["read"],
   });
+  const stop = await f.trading.placePriceOrder(owner.id, {
+    market: "BTC_USDT",
+    trigger: { price: "31000", rule: ">=" },
+    put: { type: "limit", side: "buy", price: "31100", amount: "0.001" },
+  });
   x = {
     owner,
     orderId: String(order.order.id),
+    stopId: String(stop.id),
     withdrawalId: String(withdrawal.withdrawal.id),
     apiKey: key.key,
   };
@@ -378,7 +425,16 @@ afterAll(async () => {
 
 /** A fingerprint of every table a request could change money, orders or accounts in. */
 async function fingerprint(): Promise<string> {
-  const tables = ["balances", "orders", "outbox", "withdrawals", "api_keys", "users", "transfers"];
+  const tables = [
+    "balances",
+    "orders",
+    "price_orders",
+    "outbox",
+    "withdrawals",
+    "api_keys",
+    "users",
+    "transfers",
+  ];
   const parts = [];
   for (const table of tables) {
     const row = await f.db.execute<{ digest: string | null; n: string }>(

@@ -27,6 +27,10 @@ describe("rate limits on tRPC", () => {
     expect(rateLimitClass("auth.me", "query")).toBe("reads");
     expect(rateLimitClass("markets.depth", "query")).toBe("reads");
     expect(rateLimitClass("orders.place", "mutation")).toBe("orders");
+    expect(rateLimitClass("orders.amend", "mutation")).toBe("orders");
+    expect(rateLimitClass("orders.placeStop", "mutation")).toBe("orders");
+    expect(rateLimitClass("orders.cancelStop", "mutation")).toBe("orders");
+    expect(rateLimitClass("orders.stops", "query")).toBe("reads");
     expect(rateLimitClass("account.demoDeposit", "mutation")).toBe("orders");
   });
 

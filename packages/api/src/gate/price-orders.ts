@@ -12,9 +12,9 @@
 import { schema } from "@spotx/db";
 import type { PriceOrder } from "@spotx/db/price-orders";
 import { unitsToDecimal } from "@spotx/engine";
-import { encodePriceOrderChanges } from "@spotx/protocol";
 import { and, desc, eq, inArray, type SQL } from "drizzle-orm";
 import { z } from "zod";
+import { announcePriceOrderChanges } from "../trading/price-order-announcements";
 import { callerOf, type GateCall, type GateServices, ok } from "./call";
 import { GateError } from "./errors";
 import type { GateMarket } from "./market-directory";
@@ -124,19 +124,6 @@ const createBody = z.object({
   }),
 });
 
-/** Tells the `spot.priceorders` feeds; a lost announcement is repaired by the client's next read. */
-async function announce(services: GateServices, changed: readonly PriceOrder[]) {
-  if (changed.length === 0) return;
-  try {
-    await services.redis.publish(
-      services.names.redis.priceOrdersChannel,
-      encodePriceOrderChanges(changed.map((p) => ({ userId: p.userId, id: p.id }))),
-    );
-  } catch (error) {
-    services.log.warn({ err: error }, "could not announce price-order changes");
-  }
-}
-
 /** POST /spot/price_orders: 201 `{id}`. */
 export async function createPriceOrder(call: GateCall) {
   const { services } = call;
@@ -164,7 +151,7 @@ export async function createPriceOrder(call: GateCall) {
       text: put.text ?? "api",
     },
   });
-  await announce(services, [created]);
+  await announcePriceOrderChanges(services, [created]);
   return { status: 201, body: { id: Number(created.id) } };
 }
 
@@ -250,7 +237,7 @@ export async function cancelPriceOrder(call: GateCall) {
         : `price-triggered order ${found.id} is ${now === "finish" ? "finished" : now}`,
     );
   }
-  await announce(services, [cancelled]);
+  await announcePriceOrderChanges(services, [cancelled]);
   const [object] = await objects(services, [cancelled]);
   return ok(object);
 }
@@ -280,6 +267,6 @@ export async function cancelAllPriceOrders(call: GateCall) {
   for (const market of markets) {
     cancelled.push(...(await services.trading.cancelPriceOrders(userId, { market })));
   }
-  await announce(services, cancelled);
+  await announcePriceOrderChanges(services, cancelled);
   return ok(await objects(services, cancelled));
 }
