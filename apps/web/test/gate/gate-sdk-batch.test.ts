@@ -4,44 +4,23 @@
 // reconciled at the end.
 import { runReconciliation } from "@spotx/db";
 import {
-  ApiClient,
   BatchAmendItem,
   CancelBatchOrder,
   CountdownCancelAllSpotTask,
   Order,
   OrderPatch,
-  SpotApi,
 } from "gate-api";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type GateExchange, type GateKey, startGateExchange, waitFor } from "./gate-exchange";
+import { orderWhen, refusal, sdkBalances, sdkSpotApi } from "./sdk-client";
 
 let gx: GateExchange;
 
-function spotApi(key: GateKey): SpotApi {
-  const client = new ApiClient(gx.baseUrl);
-  client.setApiKeySecret(key.key, key.secret);
-  return new SpotApi(client);
-}
+const spotApi = (key: GateKey) => sdkSpotApi(gx.baseUrl, key);
+const balances = sdkBalances;
+const settledOrder = orderWhen;
 
 const order = (fields: Partial<Order>) => Object.assign(new Order(), fields);
-
-type Refusal = { status: number; data: { label: string; message: string } };
-const refusal = (error: { response?: Refusal }) => error.response;
-
-async function balances(api: SpotApi) {
-  const accounts = await api.listSpotAccounts({});
-  return Object.fromEntries(accounts.body.map((a) => [a.currency, [a.available, a.locked]]));
-}
-
-async function settledOrder(api: SpotApi, id: string, done: (o: Order) => boolean, what: string) {
-  return waitFor(
-    async () => {
-      const o = (await api.getOrder(id, "BTC_USDT", {})).body;
-      return done(o) && o;
-    },
-    { what },
-  );
-}
 
 beforeAll(async () => {
   gx = await startGateExchange();

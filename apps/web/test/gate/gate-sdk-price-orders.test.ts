@@ -5,26 +5,20 @@
 import { runReconciliation, schema } from "@spotx/db";
 import { count, eq } from "drizzle-orm";
 import {
-  ApiClient,
   Order,
-  SpotApi,
+  type SpotApi,
   SpotPricePutOrder,
   SpotPriceTrigger,
   SpotPriceTriggeredOrder,
 } from "gate-api";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type GateExchange, type GateKey, startGateExchange, waitFor } from "./gate-exchange";
+import { orderWhen, refusal, sdkBalances, sdkSpotApi } from "./sdk-client";
 
 let gx: GateExchange;
 
-function spotApi(key: GateKey): SpotApi {
-  const client = new ApiClient(gx.baseUrl);
-  client.setApiKeySecret(key.key, key.secret);
-  return new SpotApi(client);
-}
-
-type Refusal = { status: number; data: { label: string; message: string } };
-const refusal = (error: { response?: Refusal }) => error.response;
+const spotApi = (key: GateKey) => sdkSpotApi(gx.baseUrl, key);
+const balances = sdkBalances;
 
 /**
  * A price order as the SDK builds it. Enum fields are typed loosely so a test can send what
@@ -48,21 +42,6 @@ function priceOrder(
     trigger: Object.assign(new SpotPriceTrigger(), trigger),
     put: Object.assign(new SpotPricePutOrder(), { account: "normal", ...put }),
   });
-}
-
-async function balances(api: SpotApi) {
-  const accounts = await api.listSpotAccounts({});
-  return Object.fromEntries(accounts.body.map((a) => [a.currency, [a.available, a.locked]]));
-}
-
-async function orderWhen(api: SpotApi, id: string, done: (o: Order) => boolean, what: string) {
-  return waitFor(
-    async () => {
-      const o = (await api.getOrder(id, "BTC_USDT", {})).body;
-      return done(o) && o;
-    },
-    { what },
-  );
 }
 
 /** A trade of 0.01 BTC at `price` between two new users: the market's last price becomes it. */

@@ -3,9 +3,10 @@
 // really matching and settling. The wire-compatibility promise, checked by gate.io's code.
 
 import { sql } from "drizzle-orm";
-import { ApiClient, Order, SpotApi, WalletApi } from "gate-api";
+import { ApiClient, Order, type SpotApi, WalletApi } from "gate-api";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type GateExchange, type GateKey, startGateExchange, waitFor } from "./gate-exchange";
+import { sdkSpotApi } from "./sdk-client";
 
 let gx: GateExchange;
 let seller: GateKey;
@@ -13,9 +14,7 @@ let buyer: GateKey;
 
 /** The SDK's client for a key, as a trading program would build it — only the base URL changed. */
 function spotApi(key: GateKey | null): SpotApi {
-  const client = new ApiClient(gx.baseUrl);
-  if (key) client.setApiKeySecret(key.key, key.secret);
-  return new SpotApi(client);
+  return sdkSpotApi(gx.baseUrl, key);
 }
 
 beforeAll(async () => {

@@ -16,9 +16,8 @@ import { GateError } from "./errors";
 import type { GateMarket } from "./market-directory";
 import { orderObject } from "./order-object";
 import { orderIdPath } from "./order-queries";
-import { accountParam, pairParam, parseParams } from "./request-params";
+import { accountParam, decimalText, pairParam, parseParams } from "./request-params";
 
-const decimalText = z.string({ error: "must be a decimal string" }).min(1).max(64);
 const amendText = z
   .string()
   .regex(/^[A-Za-z0-9_.-]{1,31}$/, 'must be 1 to 31 letters, digits, "_", "." or "-"');

@@ -14,7 +14,7 @@ import { GateError, toGateError } from "./errors";
 import { orderObject } from "./order-object";
 import { LIVE } from "./order-queries";
 import { placeOrder } from "./place-order";
-import { accountParam, noQuery, pairParam, parseParams } from "./request-params";
+import { accountParam, noQuery, orderIdOrText, pairParam, parseParams } from "./request-params";
 
 /** gate.io's limits: at most 4 pairs and 10 orders a pair in a create batch. */
 export const MAX_BATCH_PAIRS = 4;
@@ -103,9 +103,7 @@ export async function placeBatchOrders(call: GateCall) {
 
 const cancelItem = z.object({
   currency_pair: pairParam,
-  id: z
-    .string()
-    .regex(/^(\d{1,18}|t-[A-Za-z0-9_.-]{1,28})$/, "must be an order id or a text starting with t-"),
+  id: orderIdOrText,
   account: z.union([accountParam, z.literal("")]).optional(),
   action_mode: z.enum(["ACK", "RESULT", "FULL"]).optional(),
 });
@@ -188,9 +186,7 @@ async function settledOrders(
 }
 
 const amendItem = amendBody.omit({ currency_pair: true }).extend({
-  order_id: z
-    .string()
-    .regex(/^(\d{1,18}|t-[A-Za-z0-9_.-]{1,28})$/, "must be an order id or a text starting with t-"),
+  order_id: orderIdOrText,
   currency_pair: pairParam,
 });
 

@@ -10,6 +10,7 @@ import { orderObject } from "./order-object";
 import {
   accountParam,
   intParam,
+  orderIdOrText,
   pageOffset,
   pairParam,
   parseParams,
@@ -22,9 +23,7 @@ export const ENDED = ["closed", "cancelled", "rejected"] as const;
 
 /** An order id or its client text, as gate.io accepts in the path. */
 export const orderIdPath = z.object({
-  order_id: z
-    .string()
-    .regex(/^(\d{1,18}|t-[A-Za-z0-9_.-]{1,28})$/, "must be an order id or a text starting with t-"),
+  order_id: orderIdOrText,
 });
 
 const getOrderQuery = z.strictObject({

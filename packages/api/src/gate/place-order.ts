@@ -10,10 +10,7 @@ import { GateError } from "./errors";
 import type { GateMarket } from "./market-directory";
 import { bookSnapshot } from "./market-snapshots";
 import { orderObject } from "./order-object";
-import { noQuery, parseParams } from "./request-params";
-
-/** Amounts and prices are decimal strings: a JSON number would be a float on the way in. */
-const decimalText = z.string({ error: "must be a decimal string" }).min(1).max(64);
+import { decimalText, noQuery, parseParams } from "./request-params";
 
 export const createOrderBody = z.object({
   currency_pair: z.string().min(1).max(40),

@@ -19,6 +19,7 @@ import { callerOf, type GateCall, type GateServices, ok } from "./call";
 import { GateError } from "./errors";
 import type { GateMarket } from "./market-directory";
 import {
+  decimalText,
   idParam,
   intParam,
   MAX_PAGE_OFFSET,
@@ -92,9 +93,6 @@ export function priceOrderObject(p: PriceOrder, m: GateMarket): PriceOrderObject
 const accountName = z.enum(["normal", "spot"], {
   error: 'only the spot account ("normal") exists: no margin or unified accounts',
 });
-
-/** Amounts and prices are decimal strings: a JSON number would be a float on the way in. */
-const decimalText = z.string({ error: "must be a decimal string" }).min(1).max(64);
 
 const createBody = z.object({
   market: pairParam,

@@ -85,6 +85,14 @@ export const idParam = z
 export const boolParam = z.enum(["true", "false"]).transform((v) => v === "true");
 
 /** `account`: spotx has only the spot account. */
+/** An order id or its client text, as gate.io accepts either wherever an order is named. */
+export const orderIdOrText = z
+  .string()
+  .regex(/^(\d{1,18}|t-[A-Za-z0-9_.-]{1,28})$/, "must be an order id or a text starting with t-");
+
+/** Amounts and prices are decimal strings: a JSON number would be a float on the way in. */
+export const decimalText = z.string({ error: "must be a decimal string" }).min(1).max(64);
+
 export const accountParam = z.literal("spot", { error: 'only the "spot" account exists' });
 
 export const sideParam = z.enum(["buy", "sell"]);
