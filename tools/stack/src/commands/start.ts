@@ -142,19 +142,20 @@ function waitForLine(
   });
 }
 
+/** `npm start`'s own variables (besides the platform's): which apps it runs, on which ports. */
+export const startEnvSchema = z.object({
+  WEB_PORT: z.coerce.number().int().min(1).max(65535).default(3000),
+  WORKER_PORT: z.coerce.number().int().min(1).max(65535).default(3001),
+  /** The demo market maker: on by default, so the markets move; off for a quiet exchange. */
+  MARKET_MAKER: z.enum(["on", "off"]).default("on"),
+  DEMO_DEPOSITS: z.enum(["on", "off"]).optional(),
+});
+
 export async function start(): Promise<void> {
   const startedAll = Date.now();
   // Fail at once, naming the variable, on a malformed setting.
   const platform = parseEnv(platformEnvSchema);
-  const { WEB_PORT, WORKER_PORT, MARKET_MAKER, DEMO_DEPOSITS } = parseEnv(
-    z.object({
-      WEB_PORT: z.coerce.number().int().min(1).max(65535).default(3000),
-      WORKER_PORT: z.coerce.number().int().min(1).max(65535).default(3001),
-      /** The demo market maker: on by default, so the markets move; off for a quiet exchange. */
-      MARKET_MAKER: z.enum(["on", "off"]).default("on"),
-      DEMO_DEPOSITS: z.enum(["on", "off"]).optional(),
-    }),
-  );
+  const { WEB_PORT, WORKER_PORT, MARKET_MAKER, DEMO_DEPOSITS } = parseEnv(startEnvSchema);
   const withMarketMaker = MARKET_MAKER === "on";
 
   step("starting the stack (PostgreSQL, Redis, etcd, Kafka)");
