@@ -183,62 +183,6 @@ export async function userAccountIds(
   return new Map(rows.map((r) => [accountKey(r.user_id, r.asset), r.account_id]));
 }
 
-export type LockedBalance = {
-  accountId: bigint;
-  userId: bigint;
-  asset: string;
-  available: bigint;
-  locked: bigint;
-};
-
-/**
- * Locks the balance rows of the given (user, asset) pairs `FOR UPDATE` in account-id order (so
- * two transactions never wait on each other in opposite orders), creating missing accounts.
- * Keyed by accountKey. The users must exist.
- */
-export async function lockUserBalances(
-  tx: Transaction,
-  pairs: readonly { userId: bigint; asset: string }[],
-): Promise<Map<string, LockedBalance>> {
-  const distinct = new Map<string, { userId: bigint; asset: string }>();
-  for (const p of pairs) distinct.set(accountKey(p.userId, p.asset), p);
-  const list = [...distinct.values()];
-  if (list.length === 0) return new Map();
-  const query = () =>
-    tx.execute<{
-      account_id: bigint;
-      user_id: bigint;
-      asset: string;
-      available: bigint;
-      locked: bigint;
-    }>(sql`
-      SELECT b.account_id, b.user_id, b.asset, b.available, b.locked
-        FROM balances b
-        JOIN unnest(${sql.param(list.map((p) => p.userId))}::bigint[],
-                    ${sql.param(list.map((p) => p.asset))}::text[]) AS p(user_id, asset)
-          ON b.user_id = p.user_id AND b.asset = p.asset
-       ORDER BY b.account_id
-         FOR UPDATE OF b`);
-  let rows = (await query()).rows;
-  if (rows.length < list.length) {
-    await userAccountIds(tx, list);
-    rows = (await query()).rows;
-  }
-  invariant(rows.length === list.length, "balance rows missing after creating accounts");
-  return new Map(
-    rows.map((r) => [
-      accountKey(r.user_id, r.asset),
-      {
-        accountId: r.account_id,
-        userId: r.user_id,
-        asset: r.asset,
-        available: r.available,
-        locked: r.locked,
-      },
-    ]),
-  );
-}
-
 // ---------------------------------------------------------------------------------------------
 // Transfers
 

@@ -78,22 +78,3 @@ export function checkPostgres(pool: pg.Pool, timeoutMs = 3_000): Promise<ProbeRe
     return `PostgreSQL ${result.rows[0]?.version ?? "?"}`;
   }, timeoutMs);
 }
-
-/** Runs `work` in one transaction on one connection, rolling back on any throw. */
-export async function inTransaction<T>(
-  pool: pg.Pool,
-  work: (client: pg.PoolClient) => Promise<T>,
-): Promise<T> {
-  const client = await pool.connect();
-  try {
-    await client.query("BEGIN");
-    const result = await work(client);
-    await client.query("COMMIT");
-    return result;
-  } catch (error) {
-    await client.query("ROLLBACK").catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
-  }
-}
