@@ -1,6 +1,7 @@
 // An operator halts a market through the admin API (admin.markets.halt, as the seeded
 // operator): within 2 s the trader's page shows the banner and its order form is disabled,
-// while the trader's open order can still be cancelled; resuming enables the form again.
+// and a notice that placing is paused, while the trader's open order can still be cancelled;
+// resuming enables the form again, with a notice that placing is back.
 import {
   type APIRequestContext,
   type Browser,
@@ -54,6 +55,10 @@ test("a halt disables the form within 2 s, cancels still work, and a resume enab
       timeout: 2_000,
     });
     await expect(page.getByTestId("halt-banner")).toContainText("e2e: maintenance");
+    // A notice says so too.
+    await expect(
+      page.getByTestId("toast").filter({ hasText: "BTC/USDT halted: placing orders is paused" }),
+    ).toContainText("e2e: maintenance");
     await expect(submit).toBeDisabled({ timeout: 2_000 });
     await expect(page.getByTestId("order-form").getByLabel("Price (USDT)")).toBeDisabled();
 
@@ -68,5 +73,8 @@ test("a halt disables the form within 2 s, cancels still work, and a resume enab
   }
   await expect(page.getByTestId("halt-banner")).toBeHidden({ timeout: 2_000 });
   await expect(submit).toBeEnabled({ timeout: 2_000 });
+  await expect(
+    page.getByTestId("toast").filter({ hasText: "BTC/USDT resumed: placing orders is back" }),
+  ).toBeVisible();
   await operatorContext.close();
 });

@@ -55,18 +55,45 @@ export type OrderEntry = {
 /** Fills the order form and submits it. */
 export async function placeLimitOrder(page: Page, order: OrderEntry) {
   const form = page.getByTestId("order-form");
+  await form.getByRole("tab", { name: "Limit", exact: true }).click();
   await form.locator("label", { hasText: `${order.side} ${order.base}` }).click();
-  await form.locator("label", { hasText: "Limit" }).click();
   await form.getByLabel(`Price (${order.quote})`).fill(order.price);
   await form.getByLabel("Time in force").selectOption(order.timeInForce ?? "gtc");
   await form.getByLabel(`Amount (${order.base})`).fill(order.amount);
   await form.getByTestId("place-order").click();
 }
 
-/** Shows one of the trader's tables under the chart (open orders, history, fills, balances). */
+export type StopEntry = {
+  side: "Buy" | "Sell";
+  base: string;
+  quote: string;
+  /** The last price that fires it. */
+  trigger: string;
+  /** The limit price of the order it places. */
+  price: string;
+  amount: string;
+};
+
+/** Fills the order form's Stop-limit tab (without placing it). */
+export async function fillStopLimit(page: Page, stop: StopEntry) {
+  const form = page.getByTestId("order-form");
+  await form.getByRole("tab", { name: "Stop-limit" }).click();
+  await form.locator("label", { hasText: `${stop.side} ${stop.base}` }).click();
+  await form.getByLabel(`Trigger price (${stop.quote})`, { exact: true }).fill(stop.trigger);
+  await form.getByLabel(`Limit price (${stop.quote})`, { exact: true }).fill(stop.price);
+  await form.getByLabel(`Amount (${stop.base})`, { exact: true }).fill(stop.amount);
+}
+
+/** Places a stop-limit order from the order form's Stop-limit tab. */
+export async function placeStopLimit(page: Page, stop: StopEntry) {
+  await fillStopLimit(page, stop);
+  await page.getByTestId("order-form").getByTestId("place-order").click();
+}
+
+/** Shows one of the trader's tables under the chart (open orders, stops, history, fills, balances). */
 export async function showTab(
   page: Page,
-  name: "Open orders" | "Order history" | "Fills" | "Balances",
+  name: "Open orders" | "Stops" | "Order history" | "Fills" | "Balances",
 ) {
   await page.getByRole("tab", { name }).click();
 }

@@ -38,6 +38,8 @@ export const SOCKET_EVENTS = {
   userOrders: "user.orders",
   userBalances: "user.balances",
   userTrades: "user.trades",
+  /** The connected user's stop-limit (price-triggered) orders as they change (user room only). */
+  userStops: "user.stops",
 } as const;
 
 /** Client → server events; each is answered through the socket.io acknowledgement. */
@@ -104,6 +106,8 @@ export type MarketStatusMessage = {
   /** `config`: the operator's halt in etcd (placement refuses at once); `engine`: the book's own halt. */
   source: "config" | "engine";
   time: number;
+  /** True once the market is delisted (closed for good; `halted` stays true). */
+  closed?: boolean;
 };
 
 /** A user's order as settlement left it (status in gate.io's words). */
@@ -144,6 +148,34 @@ export type UserTrade = {
   fee_currency: string;
 };
 
+/**
+ * One of the user's stop-limit orders (gate.io's price-triggered order, flattened) as it stands
+ * after a change: created, cancelled, expired, or fired — `finish` once its order is placed
+ * (`fired_order_id`), `failed` when that placement was refused (`reason` says why).
+ */
+export type StopUpdate = {
+  id: string;
+  currency_pair: string;
+  side: "buy" | "sell";
+  type: "limit" | "market";
+  /** The last trade price that fires it, and how: ">=" at or above, "<=" at or below. */
+  trigger_price: string;
+  rule: ">=" | "<=";
+  /** The placed order's limit price; "0" for a market order. */
+  price: string;
+  /** In the base asset, except a market buy's (the quote to spend). */
+  amount: string;
+  /** gate.io's statuses: `open` while it waits (or while its fired order is being placed). */
+  status: "open" | "cancelled" | "finish" | "failed" | "expired";
+  /** Why it ended; "" while open. */
+  reason: string;
+  /** The order placed when it fired; "" before. */
+  fired_order_id: string;
+  create_time_ms: number;
+  /** 0 while open. */
+  finish_time_ms: number;
+};
+
 // ---------------------------------------------------------------------------------------------
 // Requests, client → server
 
@@ -174,6 +206,7 @@ export interface ServerToClientEvents {
   "user.orders": (orders: OrderUpdate[]) => void;
   "user.balances": (balances: BalanceUpdate[]) => void;
   "user.trades": (trades: UserTrade[]) => void;
+  "user.stops": (stops: StopUpdate[]) => void;
   /** The operator console's feed (operators room only; see operator-feed.ts). */
   "operator.services": (message: OperatorServicesMessage) => void;
   "operator.pipeline": (message: OperatorPipelineMessage) => void;

@@ -154,10 +154,9 @@ export function useRoom<E extends keyof ServerToClientEvents>(
 }
 
 /** Runs `listener` for a user-room event (only a signed-in socket receives them). */
-export function useUserEvent<E extends "user.orders" | "user.balances" | "user.trades">(
-  event: E,
-  listener: ServerToClientEvents[E],
-) {
+export function useUserEvent<
+  E extends "user.orders" | "user.balances" | "user.trades" | "user.stops",
+>(event: E, listener: ServerToClientEvents[E]) {
   const { socket } = useSocketConnection();
   useEffect(() => {
     if (!socket) return;

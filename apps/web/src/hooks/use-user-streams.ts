@@ -1,9 +1,9 @@
 "use client";
 // useUserStreams(): keeps the signed-in trader's own data live from their socket room —
 // balances replaced as settlement pushes them (by update id, never older over newer), the
-// ledger, orders and fills refetched when a push says they changed (the push names what changed; the
-// lists come from tRPC, so a page always shows what PostgreSQL holds).
-import type { BalanceUpdate, OrderUpdate, UserTrade } from "@spotx/protocol";
+// ledger, orders, stop-limit orders and fills refetched when a push says they changed (the push
+// names what changed; the lists come from tRPC, so a page always shows what PostgreSQL holds).
+import type { BalanceUpdate, OrderUpdate, StopUpdate, UserTrade } from "@spotx/protocol";
 import { useQueryClient } from "@tanstack/react-query";
 import { useCallback, useRef } from "react";
 import { useTRPC } from "../trpc/client";
@@ -31,6 +31,7 @@ export function useUserStreams(options: {
   enabled: boolean;
   onOrders?: (orders: OrderUpdate[]) => void;
   onTrades?: (trades: UserTrade[]) => void;
+  onStops?: (stops: StopUpdate[]) => void;
 }) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
@@ -71,7 +72,21 @@ export function useUserStreams(options: {
     },
     [enabled, queryClient, trpc],
   );
+  const onStops = useCallback(
+    (stops: StopUpdate[]) => {
+      if (!enabled) return;
+      void queryClient.invalidateQueries({ queryKey: trpc.orders.stops.pathKey() });
+      // A fired stop's order was placed (held, pending): the open orders and balances moved.
+      if (stops.some((s) => s.fired_order_id !== "")) {
+        void queryClient.invalidateQueries({ queryKey: trpc.orders.open.pathKey() });
+        void queryClient.invalidateQueries({ queryKey: trpc.account.balances.queryKey() });
+      }
+      callbacks.current.onStops?.(stops);
+    },
+    [enabled, queryClient, trpc],
+  );
   useUserEvent("user.balances", onBalances);
   useUserEvent("user.orders", onOrders);
   useUserEvent("user.trades", onTrades);
+  useUserEvent("user.stops", onStops);
 }

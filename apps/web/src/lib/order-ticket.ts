@@ -29,7 +29,8 @@ export type TicketInput = {
 /** The trader's available balances of the market's two assets (decimal strings), if known. */
 export type TicketBalances = { base: string | null; quote: string | null };
 
-export type TicketField = "price" | "amount" | "total";
+/** `trigger`: a stop-limit ticket's trigger price (stop-ticket.ts). */
+export type TicketField = "price" | "amount" | "total" | "trigger";
 export type TicketProblem = { field: TicketField; label: string; message: string };
 
 export type FeePreview =

@@ -8,12 +8,14 @@
 // settlement publish once, through the Redis emitter, and each instance delivers to its own
 // clients. Snapshots for late joiners come from the Redis keys market data keeps current.
 // An active operator's browser session may also join the operators room, which receives the
-// console's live feed (operator-feed.ts) from this instance.
+// console's live feed (operator-feed.ts) from this instance; a user's stop-limit orders reach
+// their room as they change (user-stops-feed.ts), also from each instance to its own clients.
 // Every HTTP request (the polling transport) reaches socket.io through the web server's own
 // request handler — after its guards: security headers, body limit, time limit — never through
 // a request listener of engine.io's own; upgrades are taken from the server's "upgrade" event.
 // Connections per client address and rooms per socket are capped, and a user's sockets are
 // disconnected when the user is frozen or changes their password (credential-events).
+import { randomUUID } from "node:crypto";
 import type http from "node:http";
 import type { Duplex } from "node:stream";
 import { createAdapter } from "@socket.io/redis-adapter";
@@ -53,6 +55,7 @@ import { Server as Engine, type Socket as EngineSocket } from "engine.io";
 import { Server, type Socket } from "socket.io";
 import { webEnv } from "../env";
 import { startOperatorFeed } from "./operator-feed";
+import { startUserStopsFeed } from "./user-stops-feed";
 
 // Market data publishes one candle room per market and interval.
 const CANDLE_ROOMS: ReadonlySet<string> = new Set(CANDLE_INTERVALS);
@@ -126,6 +129,10 @@ export type SocketServerOptions = {
   marketConfig: MarketConfigWatcher;
   /** The registry the operator console's feed watches; without it the operators room is not served. */
   etcd?: Etcd3;
+  /** This web instance's id (its registration's): names its pipeline history for the others. */
+  instanceId?: string;
+  /** How often the console's feed samples the pipeline for its history with no console open. */
+  idleSampleMs?: number;
   /** Connections one client address may hold on this instance (WS_MAX_CONNECTIONS_PER_ADDRESS). */
   maxConnectionsPerAddress?: number;
   /** Rooms one socket may subscribe to (default 100). */
@@ -452,8 +459,12 @@ export async function startSocketServer(
         db: options.db,
         etcd: options.etcd,
         locks: new LockService(redis, { prefix: names.locks.keyPrefix }),
+        redis,
         names,
         log: log.child({ component: "operator-feed" }),
+        // Without a registration's id (tests), one of this process's own.
+        instanceId: options.instanceId ?? `web-${process.pid}-${randomUUID().slice(0, 8)}`,
+        ...(options.idleSampleMs === undefined ? {} : { idleSampleMs: options.idleSampleMs }),
       })
     : null;
 
@@ -470,6 +481,15 @@ export async function startSocketServer(
     },
   });
   await credentials.start();
+
+  // A user's stop-limit orders as they change (created, cancelled, fired, expired): `user.stops`.
+  const stopsFeed = await startUserStopsFeed({
+    io,
+    db: options.db,
+    redis,
+    names,
+    log: log.child({ component: "user-stops" }),
+  });
 
   /** The announcements' safety net: users frozen (or gone) since their sockets' handshakes. */
   let rechecking = false;
@@ -595,6 +615,7 @@ export async function startSocketServer(
       clearInterval(recheck);
       for (const server of attached) server.off("upgrade", onUpgrade);
       await credentials.stop();
+      await stopsFeed.close();
       options.marketConfig.off("change", onConfig);
       await operatorFeed?.close();
       await new Promise<void>((resolve) => {

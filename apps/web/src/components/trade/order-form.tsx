@@ -1,8 +1,10 @@
 "use client";
-// The order form: buy or sell, limit or market, time in force (GTC, IOC, FOK, post-only),
-// amount typed, or as a value in quote, or as a share of the balance; the total, the fee and
-// what will be held, previewed in integers (lib/order-ticket); the market's rules checked
-// before submitting, and a refusal shown by its label. Disabled while the market is halted.
+// The order form: Limit / Market / Stop-limit tabs; buy or sell, time in force (GTC, IOC, FOK,
+// post-only), amount typed, or as a value in quote, or as a share of the balance; the total, the
+// fee and what will be held, previewed in integers (lib/order-ticket); the market's rules checked
+// before submitting, and a refusal shown by its label. A stop-limit adds its trigger price with
+// the rule in words ("Buy when last price ≥ 70,000.00", lib/stop-ticket) and is placed through
+// orders.placeStop: nothing is held until it fires. Disabled while the market is halted.
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
 import { type FormEvent, useEffect, useId, useMemo, useState } from "react";
@@ -19,6 +21,7 @@ import {
   type TicketType,
 } from "../../lib/order-ticket";
 import { type Refusal, refusalOf } from "../../lib/refusal";
+import { defaultRule, ruleInWords, stopSummary, triggerProblem } from "../../lib/stop-ticket";
 import { useTRPC } from "../../trpc/client";
 import type { BalanceView, MarketView } from "../../trpc/views";
 import { Button } from "../ui/button";
@@ -26,6 +29,7 @@ import { Field } from "../ui/field";
 import { AmountInput } from "../ui/input";
 import { Segmented } from "../ui/segmented";
 import { Select } from "../ui/select";
+import { TabStrip, tabIdOf } from "../ui/tab-strip";
 import { useToast } from "../ui/toast";
 import { AdvancedOrderOptions, stpActOf, useStpChoice } from "./stp-choice";
 
@@ -40,6 +44,14 @@ const TIME_IN_FORCE: { value: TicketTimeInForce; label: string }[] = [
 ];
 
 const SHARES = [25, 50, 75, 100] as const;
+
+/** The form's tabs: a stop-limit is a limit ticket with a trigger in front of it. */
+type FormKind = TicketType | "stop";
+const KINDS: { value: FormKind; label: string }[] = [
+  { value: "limit", label: "Limit" },
+  { value: "market", label: "Market" },
+  { value: "stop", label: "Stop-limit" },
+];
 
 export function OrderForm({
   market,
@@ -63,7 +75,10 @@ export function OrderForm({
   const queryClient = useQueryClient();
   const toast = useToast();
   const [side, setSide] = useState<TicketSide>("buy");
-  const [type, setType] = useState<TicketType>("limit");
+  const [kind, setKind] = useState<FormKind>("limit");
+  const type: TicketType = kind === "market" ? "market" : "limit";
+  const stop = kind === "stop";
+  const [trigger, setTrigger] = useState("");
   const [timeInForce, setTimeInForce] = useState<TicketTimeInForce>("gtc");
   const [price, setPrice] = useState("");
   const [amount, setAmount] = useState("");
@@ -74,7 +89,7 @@ export function OrderForm({
 
   useEffect(() => {
     if (!picked) return;
-    setType("limit");
+    setKind((k) => (k === "market" ? "limit" : k));
     setPrice(picked.price);
     setRefusal(null);
   }, [picked]);
@@ -86,14 +101,18 @@ export function OrderForm({
   const input = {
     side,
     type,
-    timeInForce: type === "market" ? "ioc" : timeInForce,
+    timeInForce: type === "market" ? "ioc" : stop ? "gtc" : timeInForce,
     price,
     amount,
   } as const;
   // Cheap (a few bigint operations): computed on every render.
   const preview = previewTicket(input, market, signedIn ? available : { base: null, quote: null });
+  const stopTriggerProblem = stop ? triggerProblem(trigger, market) : null;
+  const problems = stopTriggerProblem
+    ? [stopTriggerProblem, ...preview.problems]
+    : preview.problems;
   const problemOf = (field: TicketField) => {
-    const problem = preview.problems.find((p) => p.field === field);
+    const problem = problems.find((p) => p.field === field);
     if (!problem) return undefined;
     // An empty field is only a problem once the trader tries to submit.
     if (problem.label === "MISSING_REQUIRED_PARAM" && !attempted) return undefined;
@@ -123,11 +142,44 @@ export function OrderForm({
     }),
   );
 
+  const placeStop = useMutation(
+    trpc.orders.placeStop.mutationOptions({
+      onSuccess: (placed) => {
+        setRefusal(null);
+        setAttempted(false);
+        setAmount("");
+        setTotal("");
+        toast({
+          tone: "success",
+          title: "Stop-limit order placed",
+          message: `${ruleInWords(placed.side, placed.rule, placed.triggerPrice, market)}: a limit ${placed.side} of ${placed.amount} ${placed.amountAsset} at ${placed.price ?? ""}.`,
+        });
+        void queryClient.invalidateQueries({ queryKey: trpc.orders.stops.pathKey() });
+      },
+      onError: (error) => {
+        const refused = refusalOf(error);
+        setRefusal(refused);
+        toast({ tone: "error", title: refused.label, message: refused.message });
+      },
+    }),
+  );
+
   const submit = (event: FormEvent) => {
     event.preventDefault();
     setAttempted(true);
     setRefusal(null);
-    if (preview.problems.length > 0 || halted || !signedIn) return;
+    if (problems.length > 0 || halted || !signedIn) return;
+    if (stop) {
+      placeStop.mutate({
+        market: market.symbol,
+        side,
+        triggerPrice: normaliseTyped(trigger),
+        rule: defaultRule(side),
+        price: normaliseTyped(price),
+        amount: normaliseTyped(amount),
+      });
+      return;
+    }
     place.mutate({
       market: market.symbol,
       side,
@@ -140,6 +192,8 @@ export function OrderForm({
   };
 
   const marketBuy = type === "market" && side === "buy";
+  const pending = place.isPending || placeStop.isPending;
+  const summary = stop ? stopSummary({ side, trigger, price, amount }, market) : null;
   const payAsset = side === "buy" ? market.quote : market.base;
   const payAvailable = side === "buy" ? available.quote : available.base;
   const bestOpposite = side === "buy" ? book.asks[0]?.[0] : book.bids[0]?.[0];
@@ -159,173 +213,222 @@ export function OrderForm({
           aria-describedby={halted ? `${id}-halted` : undefined}
         >
           <legend className="visually-hidden">New order</legend>
-          <Segmented
-            label="Side"
-            block
-            value={side}
-            onChange={(next) => {
-              setSide(next);
-              setRefusal(null);
-            }}
-            options={[
-              { value: "buy", label: `Buy ${market.base}`, tone: "up" },
-              { value: "sell", label: `Sell ${market.base}`, tone: "down" },
-            ]}
-          />
-          <Segmented
+          <TabStrip
             label="Order type"
-            block
-            value={type}
+            idPrefix={id}
+            panelId={`${id}-panel`}
+            value={kind}
             onChange={(next) => {
-              setType(next);
+              setKind(next);
               setRefusal(null);
+              setAttempted(false);
               setAmount("");
               setTotal("");
             }}
-            options={[
-              { value: "limit", label: "Limit" },
-              { value: "market", label: "Market" },
-            ]}
+            items={KINDS}
           />
-          {type === "limit" ? (
-            <>
+          <div
+            role="tabpanel"
+            id={`${id}-panel`}
+            aria-labelledby={tabIdOf(id, kind)}
+            className="order-panel"
+          >
+            <Segmented
+              label="Side"
+              block
+              value={side}
+              onChange={(next) => {
+                setSide(next);
+                setRefusal(null);
+              }}
+              options={[
+                { value: "buy", label: `Buy ${market.base}`, tone: "up" },
+                { value: "sell", label: `Sell ${market.base}`, tone: "down" },
+              ]}
+            />
+            {stop ? (
               <Field
-                id={`${id}-price`}
-                label={`Price (${market.quote})`}
-                error={problemOf("price")}
+                id={`${id}-trigger`}
+                label={`Trigger price (${market.quote})`}
+                error={problemOf("trigger")}
+                hint={
+                  <span data-testid="stop-rule">
+                    {ruleInWords(side, defaultRule(side), trigger, market)}
+                  </span>
+                }
               >
                 <AmountInput
-                  id={`${id}-price`}
-                  value={price}
+                  id={`${id}-trigger`}
+                  value={trigger}
                   unit={market.quote}
-                  invalid={Boolean(problemOf("price"))}
+                  invalid={Boolean(problemOf("trigger"))}
+                  aria-describedby={
+                    problemOf("trigger") ? `${id}-trigger-error` : `${id}-trigger-hint`
+                  }
                   placeholder={
                     bestOpposite ? formatPrice(bestOpposite, market).replaceAll(",", "") : "0.00"
                   }
                   onValueChange={(value) => {
-                    setPrice(value);
-                    if (total) setAmount(amountForValue(total, value, market) ?? amount);
+                    setTrigger(value);
+                    setRefusal(null);
                   }}
                 />
               </Field>
-              <Field id={`${id}-tif`} label="Time in force">
-                <Select
-                  id={`${id}-tif`}
-                  value={timeInForce}
-                  options={TIME_IN_FORCE}
-                  onValueChange={(value) => setTimeInForce(value as TicketTimeInForce)}
-                />
-              </Field>
-            </>
-          ) : (
-            <p className="order-note muted">
-              A market order takes the best prices in the book now
-              {bestOpposite
-                ? ` (best ${side === "buy" ? "ask" : "bid"} ${formatPrice(bestOpposite, market)})`
-                : ""}
-              ; what it does not fill at once is cancelled.
-            </p>
-          )}
-          <Field
-            id={`${id}-amount`}
-            label={marketBuy ? `Spend (${market.quote})` : `Amount (${market.base})`}
-            error={problemOf("amount")}
-            hint={
-              marketBuy
-                ? `Minimum ${market.minQuoteAmount} ${market.quote}`
-                : `Minimum ${market.minBaseAmount} ${market.base}`
-            }
-          >
-            <AmountInput
+            ) : null}
+            {type === "limit" ? (
+              <>
+                <Field
+                  id={`${id}-price`}
+                  label={stop ? `Limit price (${market.quote})` : `Price (${market.quote})`}
+                  error={problemOf("price")}
+                >
+                  <AmountInput
+                    id={`${id}-price`}
+                    value={price}
+                    unit={market.quote}
+                    invalid={Boolean(problemOf("price"))}
+                    placeholder={
+                      bestOpposite ? formatPrice(bestOpposite, market).replaceAll(",", "") : "0.00"
+                    }
+                    onValueChange={(value) => {
+                      setPrice(value);
+                      if (total) setAmount(amountForValue(total, value, market) ?? amount);
+                    }}
+                  />
+                </Field>
+                {stop ? null : (
+                  <Field id={`${id}-tif`} label="Time in force">
+                    <Select
+                      id={`${id}-tif`}
+                      value={timeInForce}
+                      options={TIME_IN_FORCE}
+                      onValueChange={(value) => setTimeInForce(value as TicketTimeInForce)}
+                    />
+                  </Field>
+                )}
+              </>
+            ) : (
+              <p className="order-note muted">
+                A market order takes the best prices in the book now
+                {bestOpposite
+                  ? ` (best ${side === "buy" ? "ask" : "bid"} ${formatPrice(bestOpposite, market)})`
+                  : ""}
+                ; what it does not fill at once is cancelled.
+              </p>
+            )}
+            <Field
               id={`${id}-amount`}
-              value={amount}
-              unit={marketBuy ? market.quote : market.base}
-              invalid={Boolean(problemOf("amount"))}
-              placeholder="0"
-              onValueChange={(value) => {
-                setAmount(value);
-                setTotal("");
-              }}
-            />
-          </Field>
-          <fieldset className="share-buttons">
-            <legend className="visually-hidden">{`Share of your ${payAsset} balance`}</legend>
-            {SHARES.map((percent) => (
-              <Button
-                key={percent}
-                size="sm"
-                onClick={() => setShare(percent)}
-                disabled={!signedIn || payAvailable === null}
-              >
-                {percent}%
-              </Button>
-            ))}
-          </fieldset>
-          {type === "limit" ? (
-            <Field id={`${id}-total`} label={`Total (${market.quote})`} error={problemOf("total")}>
+              label={marketBuy ? `Spend (${market.quote})` : `Amount (${market.base})`}
+              error={problemOf("amount")}
+              hint={
+                marketBuy
+                  ? `Minimum ${market.minQuoteAmount} ${market.quote}`
+                  : `Minimum ${market.minBaseAmount} ${market.base}`
+              }
+            >
               <AmountInput
-                id={`${id}-total`}
-                value={total !== "" ? total : (preview.total ?? "")}
-                unit={market.quote}
-                invalid={Boolean(problemOf("total"))}
+                id={`${id}-amount`}
+                value={amount}
+                unit={marketBuy ? market.quote : market.base}
+                invalid={Boolean(problemOf("amount"))}
                 placeholder="0"
                 onValueChange={(value) => {
-                  setTotal(value);
-                  const next = amountForValue(value, price, market);
-                  if (next !== null) setAmount(next);
+                  setAmount(value);
+                  setTotal("");
                 }}
               />
             </Field>
-          ) : null}
-          <AdvancedOrderOptions id={id} stp={stp} onStpChange={setStp} />
-          <dl className="order-preview" data-testid="order-preview">
-            <div>
-              <dt>Available</dt>
-              <dd className="num">
-                {signedIn && payAvailable !== null
-                  ? `${formatIn(payAvailable, payAsset, market)} ${payAsset}`
-                  : "—"}
-              </dd>
-            </div>
-            <div>
-              <dt>Holds</dt>
-              <dd className="num">
-                {preview.hold
-                  ? `${formatIn(preview.hold.amount, preview.hold.asset, market)} ${preview.hold.asset}`
-                  : "—"}
-              </dd>
-            </div>
-            <div>
-              <dt>
-                Fee
-                {preview.fee?.kind === "exact" && preview.fee.rate === "at most taker"
-                  ? " (at most)"
-                  : ""}
-              </dt>
-              <dd className="num" data-testid="fee-preview">
-                {preview.fee === null
-                  ? "—"
-                  : preview.fee.kind === "exact"
-                    ? `${formatAsset(preview.fee.amount, preview.fee.asset === market.base ? market.baseDecimals : market.quoteDecimals)} ${preview.fee.asset}`
-                    : `${preview.fee.percent}% of the ${preview.fee.asset} received`}
-              </dd>
-            </div>
-          </dl>
-          {refusal ? (
-            <p className="order-refusal" role="alert" data-testid="order-error">
-              <strong>{refusal.label}</strong> {refusal.message}
-            </p>
-          ) : null}
-          <Button
-            type="submit"
-            variant={side === "buy" ? "buy" : "sell"}
-            size="lg"
-            block
-            disabled={place.isPending}
-            data-testid="place-order"
-          >
-            {place.isPending ? "Placing…" : `${side === "buy" ? "Buy" : "Sell"} ${market.base}`}
-          </Button>
+            <fieldset className="share-buttons">
+              <legend className="visually-hidden">{`Share of your ${payAsset} balance`}</legend>
+              {SHARES.map((percent) => (
+                <Button
+                  key={percent}
+                  size="sm"
+                  onClick={() => setShare(percent)}
+                  disabled={!signedIn || payAvailable === null}
+                >
+                  {percent}%
+                </Button>
+              ))}
+            </fieldset>
+            {type === "limit" ? (
+              <Field
+                id={`${id}-total`}
+                label={`Total (${market.quote})`}
+                error={problemOf("total")}
+              >
+                <AmountInput
+                  id={`${id}-total`}
+                  value={total !== "" ? total : (preview.total ?? "")}
+                  unit={market.quote}
+                  invalid={Boolean(problemOf("total"))}
+                  placeholder="0"
+                  onValueChange={(value) => {
+                    setTotal(value);
+                    const next = amountForValue(value, price, market);
+                    if (next !== null) setAmount(next);
+                  }}
+                />
+              </Field>
+            ) : null}
+            {stop ? null : <AdvancedOrderOptions id={id} stp={stp} onStpChange={setStp} />}
+            <dl className="order-preview" data-testid="order-preview">
+              <div>
+                <dt>Available</dt>
+                <dd className="num">
+                  {signedIn && payAvailable !== null
+                    ? `${formatIn(payAvailable, payAsset, market)} ${payAsset}`
+                    : "—"}
+                </dd>
+              </div>
+              <div>
+                <dt>{stop ? "Holds when it fires" : "Holds"}</dt>
+                <dd className="num">
+                  {preview.hold
+                    ? `${formatIn(preview.hold.amount, preview.hold.asset, market)} ${preview.hold.asset}`
+                    : "—"}
+                </dd>
+              </div>
+              <div>
+                <dt>
+                  Fee
+                  {preview.fee?.kind === "exact" && preview.fee.rate === "at most taker"
+                    ? " (at most)"
+                    : ""}
+                </dt>
+                <dd className="num" data-testid="fee-preview">
+                  {preview.fee === null
+                    ? "—"
+                    : preview.fee.kind === "exact"
+                      ? `${formatAsset(preview.fee.amount, preview.fee.asset === market.base ? market.baseDecimals : market.quoteDecimals)} ${preview.fee.asset}`
+                      : `${preview.fee.percent}% of the ${preview.fee.asset} received`}
+                </dd>
+              </div>
+            </dl>
+            {stop ? (
+              <p className="order-note" data-testid="stop-summary">
+                {summary ?? "Enter the trigger price, the limit price and the amount."} Nothing is
+                held until it fires; if the funds are gone by then, it fails.
+              </p>
+            ) : null}
+            {refusal ? (
+              <p className="order-refusal" role="alert" data-testid="order-error">
+                <strong>{refusal.label}</strong> {refusal.message}
+              </p>
+            ) : null}
+            <Button
+              type="submit"
+              variant={side === "buy" ? "buy" : "sell"}
+              size="lg"
+              block
+              disabled={pending}
+              data-testid="place-order"
+            >
+              {pending
+                ? "Placing…"
+                : `${stop ? "Place stop: " : ""}${side === "buy" ? "Buy" : "Sell"} ${market.base}`}
+            </Button>
+          </div>
         </fieldset>
         {halted ? (
           <p id={`${id}-halted`} className="order-note down" role="status">

@@ -2,18 +2,21 @@
 // The trading page's client side: one hook per live stream (book, trades, ticker, status, the
 // trader's own updates), and the panels that render them — ticker bar, chart, order book,
 // tape, order form and the trader's orders, fills and balances. A price clicked in the book
-// fills the form.
+// fills the form. Fills are toasted, and so is what happens to the trader's orders without their
+// asking — a system cancel, a stop-limit firing, the market halting or resuming — saying why
+// (lib/trade-notices).
 import { useQuery } from "@tanstack/react-query";
 import dynamic from "next/dynamic";
-import { useCallback, useEffect, useState } from "react";
+import { useCallback, useEffect, useRef, useState } from "react";
 import { useConnectionState } from "../../hooks/socket-connection";
-import { useMarketStatus } from "../../hooks/use-market-status";
+import { initialMarketStatus, useMarketStatus } from "../../hooks/use-market-status";
 import { useOrderBook } from "../../hooks/use-order-book";
 import { useTicker } from "../../hooks/use-ticker";
 import { type TapeTrade, useTrades } from "../../hooks/use-trades";
 import { useUserStreams } from "../../hooks/use-user-streams";
 import type { CandleInterval } from "../../lib/candle-intervals";
 import { formatAmount, pairName } from "../../lib/market-format";
+import { orderNotice, statusNotice, stopNotice } from "../../lib/trade-notices";
 import { useTRPC } from "../../trpc/client";
 import type { BalanceView, DepthView, MarketView, TickerView } from "../../trpc/views";
 import { Banner } from "../ui/banner";
@@ -54,11 +57,17 @@ export function TradeView(props: TradeViewProps) {
   const book = useOrderBook(symbol, props.initialDepth);
   const trades = useTrades(symbol, props.initialTrades);
   const ticker = useTicker(symbol, props.initialTicker);
-  const status = useMarketStatus(symbol, {
-    halted: market.status === "halted",
-    reason: market.haltReason,
-  });
+  const status = useMarketStatus(symbol, initialMarketStatus(market));
   const [picked, setPicked] = useState<PickedPrice | null>(null);
+  // A halt or resume after the page showed the market: a notice (the banner says it too).
+  const shownHalted = useRef(status.halted);
+  useEffect(() => {
+    if (shownHalted.current === status.halted) return;
+    shownHalted.current = status.halted;
+    toast(statusNotice(symbol, status));
+  }, [status, symbol, toast]);
+  // Each stop's notice once, however many times its final state is pushed.
+  const noticedStops = useRef(new Set<string>());
   // Hydrated: the form and book answer input from here on (a User Timing mark, for measuring
   // time to interactive).
   useEffect(() => {
@@ -90,12 +99,16 @@ export function TradeView(props: TradeViewProps) {
     },
     onOrders: (orders) => {
       for (const order of orders) {
-        if (order.currency_pair !== symbol || order.finish_as !== "poc") continue;
-        toast({
-          tone: "error",
-          title: "POC_FILL_IMMEDIATELY",
-          message: "The post-only order would have taken liquidity, so it was cancelled.",
-        });
+        const notice = orderNotice(order);
+        if (notice) toast({ ...notice, durationMs: 8_000 });
+      }
+    },
+    onStops: (stops) => {
+      for (const stop of stops) {
+        const notice = stopNotice(stop);
+        if (!notice || noticedStops.current.has(stop.id)) continue;
+        noticedStops.current.add(stop.id);
+        toast({ ...notice, durationMs: 8_000 });
       }
     },
   });
@@ -103,7 +116,14 @@ export function TradeView(props: TradeViewProps) {
   return (
     <div className="trade" data-testid="trade-page" data-market={symbol}>
       <TickerBar market={market} markets={props.markets} ticker={ticker} halted={status.halted} />
-      {status.halted ? (
+      {status.closed ? (
+        <div className="trade-banner">
+          <Banner tone="danger" title={`${pairName(market)} is closed`} testId="closed-banner">
+            It was delisted and takes no orders; its open orders were cancelled and their held funds
+            returned. Its trades, chart and your order history stay readable here.
+          </Banner>
+        </div>
+      ) : status.halted ? (
         <div className="trade-banner">
           <Banner tone="danger" title={`${pairName(market)} is halted`} testId="halt-banner">
             {status.reason ? `${status.reason}. ` : ""}New orders are refused until trading resumes;
