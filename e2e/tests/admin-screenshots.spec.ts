@@ -1,7 +1,9 @@
 // The console as operators see it: every page at 1440×900 (dark; Services also light and at
 // phone width), with figures moving — a trader's resting orders and a crossing trade feed the
 // charts — saved as test artifacts (README's copies are in docs/screenshots/). Every page runs
-// under its Content-Security-Policy without a violation.
+// under its Content-Security-Policy without a violation. The pipeline's charts arrive with the
+// history the web instances kept before the page was opened; the guards page lists the worker's
+// breakers beside the web's.
 import { expect, type Page, test } from "@playwright/test";
 import { operatorPage } from "./console";
 import { baseURL, demoDeposit, openMarket, placeLimitOrder, signUp } from "./trader";
@@ -58,8 +60,14 @@ test("screenshots of every console page", async ({ browser }) => {
   page.on("console", (message) => {
     if (/Content Security Policy|Refused to/i.test(message.text())) violations.push(message.text());
   });
-  // A few samples of the pipeline, so the charts have lines.
+  // The charts are drawn on arrival from the server's history: points older than the page.
+  const loadedAt = Date.now();
   await page.goto(`${baseURL()}/admin/pipeline`);
+  const history = page.getByTestId("pipeline-history");
+  await expect
+    .poll(async () => Number(await history.getAttribute("data-from")), { timeout: 15_000 })
+    .toBeGreaterThan(0);
+  expect(Number(await history.getAttribute("data-from"))).toBeLessThan(loadedAt);
   await expect(page.getByTestId("chart-lag")).toContainText("settlement p0");
   // Three samples at least: lines, not dots, in the picture.
   await expect
@@ -72,6 +80,12 @@ test("screenshots of every console page", async ({ browser }) => {
     await page.goto(`${baseURL()}${shown.path}`);
     await expect(page.getByTestId(shown.ready).locator("tbody tr").first()).toBeVisible();
     await expect(page.getByTestId(shown.ready).locator("[aria-busy='true']")).toHaveCount(0);
+    if (shown.name === "admin-guards") {
+      // The worker's pipeline breakers: settlement's PostgreSQL (the trades above settled).
+      await expect(
+        page.locator("[data-testid='breaker-row'][data-kind='worker'][data-dependency='postgres']"),
+      ).toBeVisible({ timeout: 15_000 });
+    }
     await shoot(page, shown.name);
   }
   const user = page.getByTestId("users").getByRole("link").first();

@@ -313,6 +313,7 @@ describe("the pipeline stream", () => {
       'spotx_settlement_stopped{market="ETH_USDT"} 1',
       'spotx_breaker_state{dependency="redis"} 2',
       'spotx_breaker_transitions_total{dependency="redis",to="open"} 1',
+      'spotx_breaker_last_transition_seconds{dependency="redis"} 1700000000.25',
       'spotx_rate_limit_rejections_total{class="orders",scope="user"} 5',
       "",
     ].join("\n");
@@ -354,7 +355,15 @@ describe("the pipeline stream", () => {
         g.instances.some((i) => i.id === id && i.error === null),
       );
       expect(guards.instances.find((i) => i.id === id)).toMatchObject({
-        breakers: [{ dependency: "redis", state: "open", transitions: 1, rejections: 0 }],
+        breakers: [
+          {
+            dependency: "redis",
+            state: "open",
+            transitions: 1,
+            rejections: 0,
+            lastTransitionAt: 1_700_000_000_250,
+          },
+        ],
         rateLimitRejections: [{ endpointClass: "orders", scope: "user", refused: 5 }],
       });
       expect(guards.lockError).toBeNull();

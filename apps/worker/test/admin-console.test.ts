@@ -2,7 +2,7 @@
 // list shows the worker, its health and the markets it owns; the Kafka view shows the pipeline's
 // groups with the worker as their member; the lock list shows the worker holding the outbox relay
 // lock; a trade is found by trade search; an operator's cancel ends an order through the engine;
-// a halt from the console reaches the engine's log.
+// a halt from the console reaches the engine's log; the worker exports its pipeline breakers.
 import { randomUUID } from "node:crypto";
 import { ApiServices, type Context, createCaller } from "@spotx/api";
 import { schema } from "@spotx/db";
@@ -247,5 +247,23 @@ describe("the admin router on a running exchange", () => {
       .from(schema.markets)
       .where(eq(schema.markets.symbol, "ETH_USDT"));
     expect(market?.status).toBe("trading");
+  });
+
+  it("exports its pipeline breakers on /metrics — settlement's PostgreSQL, market data's Redis — and no request breaker", async () => {
+    // Settled batches (the trade and halt above) and the taken-over markets' Redis writes have
+    // made both; the console's guards page reads these gauges from every instance's /metrics.
+    const port = await worker.port();
+    const breakerLines = await waitFor(
+      async () => {
+        const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+        const lines = text.split("\n").filter((l) => l.startsWith("spotx_breaker_state{"));
+        return lines.length >= 2 ? lines : null;
+      },
+      { what: "the worker's breaker gauges", timeoutMs: 30_000, intervalMs: 250 },
+    );
+    expect(breakerLines.sort()).toEqual([
+      'spotx_breaker_state{dependency="postgres"} 0',
+      'spotx_breaker_state{dependency="redis"} 0',
+    ]);
   });
 });

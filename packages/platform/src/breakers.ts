@@ -9,21 +9,35 @@
 // a Kafka UNKNOWN_TOPIC) is passed through unchanged and counts as the server being up, and so is
 // a bug in the wrapped code (TypeError…) or a labelled refusal.
 //
-// Not for the worker's pipeline (engine host, settlement, outbox relay, market data): its
-// consumers and producers have their own retry and backoff loops and must keep retrying until
-// the server is back; a breaker there would turn kafkajs' retries into early failures and fight
-// them. Breakers belong where a caller is waiting for an answer.
+// Not for the worker's pipeline (engine host, settlement, outbox relay, market data) in that
+// role: its consumers and producers have their own retry and backoff loops and must keep retrying
+// until the server is back; a breaker that cut calls short would turn kafkajs' retries into early
+// failures and fight them. Breakers belong where a caller is waiting for an answer. What the
+// worker has instead are `pipelineBreakers` (settlement's PostgreSQL, market data's Redis): they
+// never time a call out and pass its errors through unchanged, so while closed they change
+// nothing; they count outages, fail fast while open (the loops retry as before, without piling
+// calls on a dead server), and put each server's state on the worker's /metrics, where the
+// console's guards page reads every instance's breakers.
+//
+// A process exports the gauges of the breakers it has made, and each is made on first use: a web
+// makes the request breakers, a worker its pipeline ones, and neither lists the other's.
 import CircuitBreaker from "opossum";
 import { platformEnv } from "./env";
 import { pingEtcd } from "./etcd";
 import { pingKafka } from "./kafka";
 import { logger } from "./logger";
 import { metrics, prometheus } from "./metrics";
+import { pingPostgres } from "./postgres";
 import { type ProbeResult, processSingleton } from "./probe";
 import { pingRedis } from "./redis";
 
+/** The servers the request breakers (`breakers`) stand before. */
 export const BREAKER_DEPENDENCIES = ["redis", "etcd", "kafka"] as const;
 export type BreakerDependency = (typeof BREAKER_DEPENDENCIES)[number];
+
+/** Every server a breaker can stand before: the request breakers' and PostgreSQL (the worker's). */
+export const BREAKER_SERVERS = [...BREAKER_DEPENDENCIES, "postgres"] as const;
+export type BreakerServer = (typeof BREAKER_SERVERS)[number];
 
 export type BreakerState = "closed" | "open" | "half_open";
 
@@ -44,7 +58,7 @@ export class ServiceUnavailableError extends Error {
   readonly status = 503;
 
   constructor(
-    readonly dependency: BreakerDependency,
+    readonly dependency: BreakerServer,
     /** Seconds after which a retry has a chance (the breaker's next probe). */
     readonly retryAfterSeconds: number,
     options?: { cause?: unknown },
@@ -59,7 +73,10 @@ export function isServiceUnavailable(error: unknown): error is ServiceUnavailabl
 }
 
 export type BreakerSettings = {
-  /** A call still running after this long counts as a failure and its caller gets a 503. */
+  /**
+   * A call still running after this long counts as a failure and its caller gets a 503; 0: calls
+   * are never cut short (the pipeline's: a slow server is still an answering one).
+   */
   timeoutMs: number;
   /** How long the breaker stays open before it lets a probe through. */
   resetMs: number;
@@ -78,9 +95,14 @@ export type BreakerOptions = Partial<BreakerSettings> & {
    * Without one, the next request is the probe (opossum's default).
    */
   probe?: () => Promise<unknown>;
+  /**
+   * Rethrow a failed call's own error (the pipeline's retry loops log and classify it as they
+   * always did); only a call refused by the open breaker becomes a ServiceUnavailableError.
+   */
+  keepCallErrors?: boolean;
 };
 
-const DEFAULTS: Record<BreakerDependency, BreakerSettings> = {
+const DEFAULTS: Record<BreakerServer, BreakerSettings> = {
   // A Redis command answers in well under a millisecond; a second means it is not answering.
   redis: {
     timeoutMs: 1_000,
@@ -105,13 +127,25 @@ const DEFAULTS: Record<BreakerDependency, BreakerSettings> = {
     volumeThreshold: 3,
     windowMs: 30_000,
   },
+  // Settlement's batches: never cut short (a transaction timed out here would still commit);
+  // a short pause, because while open a market's settlement waits for the probe.
+  postgres: {
+    timeoutMs: 0,
+    resetMs: 2_000,
+    errorThresholdPercent: 50,
+    volumeThreshold: 3,
+    windowMs: 10_000,
+  },
 };
+
+/** The pipeline's: as the request breaker of the same server, but no call is ever cut short. */
+const PIPELINE_REDIS: BreakerSettings = { ...DEFAULTS.redis, timeoutMs: 0, resetMs: 2_000 };
 
 export type BreakerTransition = { from: BreakerState; to: BreakerState; at: string };
 
 /** What the operator console shows of one breaker. */
 export type BreakerSnapshot = {
-  dependency: BreakerDependency;
+  dependency: BreakerServer;
   state: BreakerState;
   /** When it entered its current state (null: closed since the process started). */
   since: string | null;
@@ -147,6 +181,12 @@ function createBreakerMetrics() {
     rejections: new prometheus.Counter({
       name: "spotx_breaker_rejections_total",
       help: "Calls refused at once because the dependency's breaker was open",
+      labelNames: ["dependency"] as const,
+      registers: [metrics.registry],
+    }),
+    lastTransition: new prometheus.Gauge({
+      name: "spotx_breaker_last_transition_seconds",
+      help: "When a circuit breaker last changed state (Unix seconds); absent until it first does",
       labelNames: ["dependency"] as const,
       registers: [metrics.registry],
     }),
@@ -212,10 +252,43 @@ function kafkaAnswered(error: unknown): boolean {
   );
 }
 
-const ANSWERED: Record<BreakerDependency, (error: unknown) => boolean> = {
+/** SQLSTATEs of a server that cannot serve: connection exceptions, shutting down, no room. */
+const POSTGRES_DOWN = /^(08[0-9A-Z]{3}|57P0[1-3]|53300)$/;
+/** How Node and the pg driver report a server that did not answer at all. */
+const SOCKET_DOWN = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ETIMEDOUT",
+  "EPIPE",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+]);
+const PG_DRIVER_DOWN =
+  /Connection terminated|timeout exceeded when trying to connect|encountered a connection error|Connection refused/i;
+
+/**
+ * PostgreSQL answered: anything but an unreachable or unavailable server. Positive, unlike the
+ * others, because the ledger's own refusals and invariant breaks are plain errors too. drizzle
+ * wraps the driver's error in its own (`cause`), so the chain is followed.
+ */
+function postgresAnswered(error: unknown): boolean {
+  let current: unknown = error;
+  for (let depth = 0; depth < 4 && current instanceof Error; depth += 1) {
+    const code = "code" in current ? String(current.code) : "";
+    if (POSTGRES_DOWN.test(code) || SOCKET_DOWN.has(code)) return false;
+    if (PG_DRIVER_DOWN.test(current.message)) return false;
+    current = current.cause;
+  }
+  return true;
+}
+
+const ANSWERED: Record<BreakerServer, (error: unknown) => boolean> = {
   redis: redisAnswered,
   etcd: etcdAnswered,
   kafka: kafkaAnswered,
+  postgres: postgresAnswered,
 };
 
 const opossumCode = (error: unknown): string | undefined =>
@@ -227,6 +300,7 @@ export class DependencyBreaker {
   readonly settings: BreakerSettings;
   private readonly breaker: CircuitBreaker<[Work], unknown>;
   private readonly probe: Work | undefined;
+  private readonly keepCallErrors: boolean;
   private state: BreakerState = "closed";
   private since: string | null = null;
   private openedAt = 0;
@@ -236,12 +310,13 @@ export class DependencyBreaker {
   private readonly log = logger("breakers");
 
   constructor(
-    readonly dependency: BreakerDependency,
+    readonly dependency: BreakerServer,
     options: BreakerOptions = {},
   ) {
-    const { probe, ...overrides } = options;
+    const { probe, keepCallErrors, ...overrides } = options;
     this.settings = { ...DEFAULTS[dependency], ...overrides };
     this.probe = probe;
+    this.keepCallErrors = keepCallErrors ?? false;
     const s = this.settings;
     this.breaker = new CircuitBreaker<[Work], unknown>((work) => work(), {
       name: dependency,
@@ -290,6 +365,7 @@ export class DependencyBreaker {
       return (await this.breaker.fire(work)) as T;
     } catch (error) {
       if (!this.isOutage(error)) throw error;
+      if (this.keepCallErrors && opossumCode(error) !== "EOPENBREAKER") throw error;
       throw new ServiceUnavailableError(this.dependency, this.retryAfterSeconds(), {
         cause: error,
       });
@@ -351,6 +427,7 @@ export class DependencyBreaker {
     this.transitions += 1;
     breakerMetrics.state.set({ dependency: this.dependency }, BREAKER_STATE_VALUE[to]);
     breakerMetrics.transitions.inc({ dependency: this.dependency, to });
+    breakerMetrics.lastTransition.set({ dependency: this.dependency }, at.getTime() / 1000);
     const fields = { dependency: this.dependency, from, to };
     if (to === "open") this.log.warn(fields, "circuit breaker opened: failing fast");
     else this.log.info(fields, `circuit breaker ${to === "closed" ? "closed" : "half-open"}`);
@@ -372,25 +449,78 @@ async function expectAnswer(result: Promise<ProbeResult>): Promise<void> {
   if (!outcome.ok) throw new Error(outcome.error);
 }
 
-function createBreakers(): Record<BreakerDependency, DependencyBreaker> {
-  const env = () => platformEnv();
-  return {
-    redis: new DependencyBreaker("redis", {
-      probe: () => expectAnswer(pingRedis(env().REDIS_URL, DEFAULTS.redis.timeoutMs)),
-    }),
-    etcd: new DependencyBreaker("etcd", {
-      probe: () => expectAnswer(pingEtcd(env().ETCD_ENDPOINTS, DEFAULTS.etcd.timeoutMs)),
-    }),
-    kafka: new DependencyBreaker("kafka", {
-      probe: () => expectAnswer(pingKafka(env().KAFKA_BROKERS, DEFAULTS.kafka.timeoutMs)),
-    }),
-  };
+/** A record whose breakers are made on first use (so a process exports only those it has). */
+function lazily<K extends string>(
+  makers: Record<K, () => DependencyBreaker>,
+): Record<K, DependencyBreaker> {
+  const made = new Map<K, DependencyBreaker>();
+  const record = {} as Record<K, DependencyBreaker>;
+  for (const name of Object.keys(makers) as K[]) {
+    Object.defineProperty(record, name, {
+      enumerable: true,
+      get: () => {
+        let breaker = made.get(name);
+        if (!breaker) {
+          breaker = makers[name]();
+          made.set(name, breaker);
+        }
+        return breaker;
+      },
+    });
+  }
+  return record;
 }
 
-/** The process's breakers, one per shared server. */
+function createBreakers(): Record<BreakerDependency, DependencyBreaker> {
+  const env = () => platformEnv();
+  return lazily<BreakerDependency>({
+    redis: () =>
+      new DependencyBreaker("redis", {
+        probe: () => expectAnswer(pingRedis(env().REDIS_URL, DEFAULTS.redis.timeoutMs)),
+      }),
+    etcd: () =>
+      new DependencyBreaker("etcd", {
+        probe: () => expectAnswer(pingEtcd(env().ETCD_ENDPOINTS, DEFAULTS.etcd.timeoutMs)),
+      }),
+    kafka: () =>
+      new DependencyBreaker("kafka", {
+        probe: () => expectAnswer(pingKafka(env().KAFKA_BROKERS, DEFAULTS.kafka.timeoutMs)),
+      }),
+  });
+}
+
+/** The process's request breakers, one per shared server. */
 export const breakers: Record<BreakerDependency, DependencyBreaker> = processSingleton(
   "breakers",
   createBreakers,
+);
+
+export type PipelineBreakerName = "postgres" | "redis";
+
+function createPipelineBreakers(): Record<PipelineBreakerName, DependencyBreaker> {
+  const env = () => platformEnv();
+  return lazily<PipelineBreakerName>({
+    postgres: () =>
+      new DependencyBreaker("postgres", {
+        keepCallErrors: true,
+        probe: () => expectAnswer(pingPostgres(env().DATABASE_URL, 3_000)),
+      }),
+    redis: () =>
+      new DependencyBreaker("redis", {
+        ...PIPELINE_REDIS,
+        keepCallErrors: true,
+        probe: () => expectAnswer(pingRedis(env().REDIS_URL, DEFAULTS.redis.timeoutMs)),
+      }),
+  });
+}
+
+/**
+ * The worker's breakers: settlement's PostgreSQL and market data's Redis (see the file's head).
+ * Never in the same process as the request breakers' Redis one: they share the gauge's label.
+ */
+export const pipelineBreakers: Record<PipelineBreakerName, DependencyBreaker> = processSingleton(
+  "breakers.pipeline",
+  createPipelineBreakers,
 );
 
 /** Every breaker's state, counts and last transition, for the operator console. */

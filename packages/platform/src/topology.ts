@@ -82,6 +82,13 @@ export function topology(namespace: string = platformEnv().SPOTX_NAMESPACE) {
       countdowns: `${ns}:countdowns`,
       /** A signed request's SIGN (its sha256), kept for the timestamp window: replays are refused. */
       usedSignature: (digest: string) => `${ns}:api:sign:${digest}`,
+      /**
+       * The operator console's pipeline history as one web instance recorded it: a sorted set of
+       * samples (JSON) scored by their time, the last hour, expiring with its writer.
+       */
+      pipelineHistory: (instanceId: string) => `${ns}:operator:history:${instanceId}`,
+      /** The instances that recorded pipeline history, scored by their last write (ms). */
+      pipelineHistoryWriters: `${ns}:operator:history-writers`,
     },
     postgres: {
       /** LISTEN/NOTIFY channel the outbox relay waits on. */

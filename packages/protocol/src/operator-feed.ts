@@ -88,8 +88,10 @@ export type PipelineSample = {
 };
 
 export type OperatorPipelineMessage = {
-  /** All retained samples on joining, then one per tick. */
+  /** The last hour on joining (merged over every web instance), then one per tick. */
   samples: PipelineSample[];
+  /** These samples are the history: they replace what the console kept (else they follow it). */
+  history?: boolean;
 };
 
 export type BreakerStateName = "closed" | "open" | "half_open";
@@ -104,11 +106,14 @@ export type OperatorGuardsMessage = {
     kind: "web" | "worker";
     /** Why its /metrics could not be read, else null. */
     error: string | null;
+    /** Every breaker the process has (a web's request breakers, a worker's pipeline ones). */
     breakers: Array<{
       dependency: string;
       state: BreakerStateName | null;
       transitions: number;
       rejections: number;
+      /** When it last changed state (ms since the epoch); null: never since the process began. */
+      lastTransitionAt: number | null;
     }>;
     /** Requests refused by the rate limits, since the instance started, by class and scope. */
     rateLimitRejections: Array<{ endpointClass: string; scope: string; refused: number }>;

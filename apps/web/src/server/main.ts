@@ -14,6 +14,7 @@ import {
 import { RateLimits } from "@spotx/api/guards/rate-limits";
 import { database } from "@spotx/db";
 import { platformEnv } from "@spotx/platform";
+import { breakerStates } from "@spotx/platform/breakers";
 import { etcdClient } from "@spotx/platform/etcd";
 import { logger } from "@spotx/platform/logger";
 import { MarketConfigWatcher } from "@spotx/platform/market-config";
@@ -46,6 +47,9 @@ async function main() {
   // Before anything slow: production refuses to start without SPOTX_SECRET_KEY.
   const secretKey = serverSecretKey(env);
   const names = topology();
+  // Breakers are made on first use; a web has all three request breakers from the start, so its
+  // /metrics (and the console's guards page) list them before a call first needs one.
+  breakerStates();
 
   // What tRPC procedures call, registered before anything can serve a request: the route
   // handler and server components (Next.js's own bundle) find them through the process registry.
@@ -94,6 +98,7 @@ async function main() {
     secretKey,
     marketConfig,
     etcd: etcdClient(),
+    instanceId: webEnv.WEB_INSTANCE_ID,
   });
 
   const app = next({ dev, dir: appDir, hostname: "localhost", port: webEnv.WEB_PORT });

@@ -1,13 +1,17 @@
 // The operator console's live feed, produced by each web instance for the operator sockets
 // connected to it (and only while there are some), sent with io.local so that N instances never
-// deliver N copies. Every instance can see the whole cluster on its own — the registry is in
-// etcd, each process serves /metrics, Kafka answers anyone — so no producer needs electing, a
-// dead instance takes only its own consoles' feed with it, and the cost is a few small requests
-// every two seconds per instance that has a console open. Three streams:
+// deliver N copies. The pipeline is sampled all the time — every two seconds while a console is
+// open here, every ten otherwise — into the last hour's history (pipeline-history.ts: a ring
+// buffer per instance mirrored into Redis), so that a console arriving during an incident draws
+// what led up to it, from every instance's samples merged. Every instance can see the whole
+// cluster on its own — the registry is in etcd, each process serves /metrics, Kafka answers
+// anyone — so no producer needs electing, a dead instance takes only its own consoles' feed with
+// it, and the cost is a few small requests every two seconds per instance that has a console
+// open (every ten seconds per instance otherwise). Three streams:
 //   - services: an etcd watch on the registry and the market owners, pushed the moment a lease
 //     comes or goes, with each instance's /health and /ready probed every few seconds;
 //   - pipeline: consumer lag measured from Kafka, and the rates, latencies, outbox and
-//     settlement figures from every process's /metrics, every two seconds, with history;
+//     settlement figures from every process's /metrics, every two seconds, the last hour first;
 //   - guards: lock holders from Redis, breaker states and rate-limit refusals per instance.
 import { type Sample, scrapeMetrics } from "@spotx/api/admin/metrics-scrape";
 import { inspectInstance, marketOwners, type OwnedMarket } from "@spotx/api/admin/services";
@@ -18,6 +22,7 @@ import type { Etcd3, Watcher } from "@spotx/platform/etcd";
 import { kafkaAdminSession } from "@spotx/platform/kafka-overview";
 import type { LockService } from "@spotx/platform/locks";
 import type { Logger } from "@spotx/platform/logger";
+import type { Redis } from "@spotx/platform/redis";
 import { listServices, type ServiceRecord } from "@spotx/platform/service-registry";
 import type { Topology } from "@spotx/platform/topology";
 import {
@@ -39,11 +44,13 @@ import {
   type Scrape,
   samplesOf,
 } from "./pipeline-figures";
+import { PipelineHistory } from "./pipeline-history";
 import type { ClientSocket, SocketServer } from "./socket-server";
 
-/** How often the pipeline and guards are sampled, and how much history a console gets on joining. */
+/** How often the pipeline and guards are sampled while a console is open here. */
 export const FEED_INTERVAL_MS = 2_000;
-const HISTORY_SAMPLES = 150;
+/** How often the pipeline is sampled for the history while none is. */
+export const IDLE_SAMPLE_MS = 10_000;
 /** How often every instance's /health and /ready are asked (besides on every registry change). */
 const PROBE_INTERVAL_MS = 3_000;
 /** How often the members' accounts are read again (an operator frozen meanwhile is let go). */
@@ -64,6 +71,7 @@ const WANTED = new Set([
   "spotx_breaker_state",
   "spotx_breaker_transitions_total",
   "spotx_breaker_rejections_total",
+  "spotx_breaker_last_transition_seconds",
   "spotx_rate_limit_rejections_total",
 ]);
 
@@ -73,8 +81,14 @@ export type OperatorFeedOptions = {
   db: Database;
   etcd: Etcd3;
   locks: LockService;
+  /** Where the pipeline history is kept for the other instances (and read from theirs). */
+  redis: Redis;
   names: Topology;
   log: Logger;
+  /** This web instance's id (its registration's), naming its history in Redis. */
+  instanceId: string;
+  /** How often the pipeline is sampled while no console is open here (IDLE_SAMPLE_MS). */
+  idleSampleMs?: number;
 };
 
 export type OperatorFeed = {
@@ -105,7 +119,12 @@ export function startOperatorFeed(options: OperatorFeedOptions): OperatorFeed {
   let registryError: string | null = null;
   const probes = new Map<string, Pick<OperatorService, "health" | "ready">>();
   let lastServices: OperatorServicesMessage | null = null;
-  const history: PipelineSample[] = [];
+  const history = new PipelineHistory({
+    redis: options.redis,
+    names,
+    instanceId: options.instanceId,
+    log,
+  });
   let lastGuards: OperatorGuardsMessage | null = null;
   let previousScrapes = new Map<string, { at: number; scrape: Scrape }>();
 
@@ -143,8 +162,8 @@ export function startOperatorFeed(options: OperatorFeedOptions): OperatorFeed {
     room().emit("operator.services", lastServices);
   }
 
-  /** Reads the registry and the owners again, and pushes the list at once (probes as they were). */
-  async function readRegistry() {
+  /** Reads the registry and the owners again (the failure is kept in registryError). */
+  async function loadRegistry() {
     try {
       const [found, owned] = await breakers.etcd.run(() =>
         Promise.all([listServices(etcd, names), marketOwners(etcd, names)]),
@@ -157,6 +176,11 @@ export function startOperatorFeed(options: OperatorFeedOptions): OperatorFeed {
     } catch (error) {
       registryError = `the registry could not be read: ${reasonOf(error)}`;
     }
+  }
+
+  /** Reads the registry and the owners again, and pushes the list at once (probes as they were). */
+  async function readRegistry() {
+    await loadRegistry();
     sendServices();
   }
 
@@ -325,6 +349,10 @@ export function startOperatorFeed(options: OperatorFeedOptions): OperatorFeed {
         | BreakerState
         | undefined) ?? null;
     const failed = new Map(errors.map((e) => [e.id, e.error]));
+    const lastTransitionOf = (samples: Sample[]) => {
+      const seconds = samples[0]?.value;
+      return seconds === undefined || seconds <= 0 ? null : Math.round(seconds * 1000);
+    };
     return {
       time,
       locks: held.locks,
@@ -349,6 +377,7 @@ export function startOperatorFeed(options: OperatorFeedOptions): OperatorFeed {
                 state: stateOf(of("spotx_breaker_state")[0]?.value),
                 transitions: of("spotx_breaker_transitions_total").reduce((n, s) => n + s.value, 0),
                 rejections: of("spotx_breaker_rejections_total").reduce((n, s) => n + s.value, 0),
+                lastTransitionAt: lastTransitionOf(of("spotx_breaker_last_transition_seconds")),
               };
             }),
             rateLimitRejections: (scrape
@@ -379,23 +408,61 @@ export function startOperatorFeed(options: OperatorFeedOptions): OperatorFeed {
     }
   }
 
+  /**
+   * One sample of the pipeline, for the history and — while consoles are open here — for them,
+   * with the guards (locks are read only for them). With no console the registry is not watched,
+   * so it is read first.
+   */
   async function tick() {
     const time = Date.now();
-    const own = generation;
+    const live = running;
+    if (!live) await loadRegistry();
     const [{ scrapes, errors }, lag, held] = await Promise.all([
       scrapeAll(),
       measureLag(),
-      readLocks(),
+      live ? readLocks() : null,
     ]);
-    // The feed stopped (and maybe started again) meanwhile: this sample belongs to no one.
-    if (!running || generation !== own) return;
+    if (closed) return;
     const sample = pipelineSample(time, scrapes, errors, lag);
     previousScrapes = new Map([...scrapes].map(([id, s]) => [id, { at: s.at, scrape: s.scrape }]));
-    history.push(sample);
-    if (history.length > HISTORY_SAMPLES) history.splice(0, history.length - HISTORY_SAMPLES);
+    await history
+      .record(sample)
+      .catch((error: unknown) =>
+        log.debug({ err: error }, "operator feed: the history sample did not reach Redis"),
+      );
+    // Consoles that joined meanwhile got the history with this sample in it already, or will
+    // get it from the next tick.
+    if (!running || held === null) return;
     room().emit("operator.pipeline", { samples: [sample] });
     lastGuards = guardsMessage(time, scrapes, errors, held);
     room().emit("operator.guards", lastGuards);
+  }
+
+  /**
+   * Samples now and then every FEED_INTERVAL_MS while consoles are open here, every
+   * `idleSampleMs` while none is (never two at once); `wake` cuts an idle wait short.
+   */
+  let closed = false;
+  let sampling = false;
+  let sampler: NodeJS.Timeout | undefined;
+  function sample() {
+    if (closed) return;
+    clearTimeout(sampler);
+    sampler = undefined;
+    sampling = true;
+    const started = Date.now();
+    tick()
+      .catch((error: unknown) => log.warn({ err: error }, "operator feed: sampling failed"))
+      .finally(() => {
+        sampling = false;
+        if (closed) return;
+        const every = running ? FEED_INTERVAL_MS : (options.idleSampleMs ?? IDLE_SAMPLE_MS);
+        sampler = setTimeout(sample, Math.max(0, every - (Date.now() - started)));
+        sampler.unref();
+      });
+  }
+  function wake() {
+    if (!sampling) sample();
   }
 
   /** Runs `work` now and then every `everyMs` after it finishes (never two at once). */
@@ -441,8 +508,6 @@ export function startOperatorFeed(options: OperatorFeedOptions): OperatorFeed {
     if (running) return;
     running = true;
     generation += 1;
-    previousScrapes = new Map();
-    history.length = 0;
     try {
       const created = await etcd.watch().prefix(`/${names.namespace}/`).create();
       if (!running) {
@@ -469,8 +534,9 @@ export function startOperatorFeed(options: OperatorFeedOptions): OperatorFeed {
       await readRegistry();
       await probeAll();
     });
-    repeat("pipeline", FEED_INTERVAL_MS, tick);
     repeat("members", MEMBERS_RECHECK_MS, recheckMembers);
+    // From the idle cadence to the live one at once.
+    wake();
   }
 
   function stop() {
@@ -484,6 +550,9 @@ export function startOperatorFeed(options: OperatorFeedOptions): OperatorFeed {
     lastGuards = null;
     probes.clear();
   }
+
+  // The history is kept from the start, whether or not a console is ever opened here.
+  sample();
 
   return {
     async join(socket) {
@@ -503,9 +572,13 @@ export function startOperatorFeed(options: OperatorFeedOptions): OperatorFeed {
       await socket.join(OPERATOR_ROOM);
       members.set(socket.id, { socket, userId: BigInt(userId) });
       if (!running) await start();
-      // What the others already have, so the page fills at once.
+      // What the others already have, so the page fills at once: the last hour of every
+      // instance's samples, then the live ones.
       socket.emit("operator.services", lastServices ?? servicesMessage());
-      socket.emit("operator.pipeline", { samples: [...history] });
+      socket.emit("operator.pipeline", {
+        samples: await history.merged(Date.now()),
+        history: true,
+      });
       if (lastGuards) socket.emit("operator.guards", lastGuards);
       return { ok: true };
     },
@@ -520,6 +593,8 @@ export function startOperatorFeed(options: OperatorFeedOptions): OperatorFeed {
       if (members.size === 0) stop();
     },
     async close() {
+      closed = true;
+      clearTimeout(sampler);
       members.clear();
       stop();
     },

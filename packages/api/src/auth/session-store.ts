@@ -60,6 +60,55 @@ export function refreshTokenSession(token: string): string | null {
 
 export type SessionOrigin = { ip: string | null; userAgent: string | null };
 
+/** What the record says of one live session (times in ms since the epoch). */
+export type SessionSummary = {
+  sessionId: string;
+  userId: bigint;
+  createdAt: number | null;
+  /** The last refresh (rotation of its refresh token); null when never refreshed. */
+  refreshedAt: number | null;
+  /** When it ends unless refreshed before: the record's TTL (never past `endsAt`). */
+  expiresAt: number | null;
+  /** The hard end, which no refresh moves. */
+  endsAt: number | null;
+  /** The client that signed in, as the web server saw it. */
+  ip: string | null;
+  userAgent: string | null;
+};
+
+const SUMMARY_FIELDS = [
+  "userId",
+  "createdAt",
+  "rotatedAt",
+  "expiresAt",
+  "ip",
+  "userAgent",
+] as const;
+
+const millis = (text: string | null | undefined): number | null =>
+  text && /^[1-9][0-9]{0,15}$/.test(text) ? Number(text) : null;
+
+/** A session's summary from its HMGET (SUMMARY_FIELDS) and PTTL replies; null when it is gone. */
+function summaryOf(
+  sessionId: string,
+  fields: ReadonlyArray<string | null>,
+  pttl: number,
+  now: number,
+): SessionSummary | null {
+  const [userText, created, rotated, ends, ip, userAgent] = fields;
+  if (!userText || !/^[1-9][0-9]{0,18}$/.test(userText)) return null;
+  return {
+    sessionId,
+    userId: BigInt(userText),
+    createdAt: millis(created),
+    refreshedAt: millis(rotated),
+    expiresAt: pttl > 0 ? now + pttl : null,
+    endsAt: millis(ends),
+    ip: ip || null,
+    userAgent: userAgent || null,
+  };
+}
+
 export class SessionStore {
   constructor(
     private readonly redis: Redis,
@@ -106,6 +155,58 @@ export class SessionStore {
       this.redis.hget(this.names.redis.session(sessionId), "userId"),
     );
     return userId ? BigInt(userId) : null;
+  }
+
+  /** One live session as its record has it, or null when it ended (or never was). */
+  async describe(sessionId: string): Promise<SessionSummary | null> {
+    if (!isSessionId(sessionId)) return null;
+    const key = this.names.redis.session(sessionId);
+    const replies = await breakers.redis.run(() =>
+      this.redis
+        .multi()
+        .hmget(key, ...SUMMARY_FIELDS)
+        .pttl(key)
+        .exec(),
+    );
+    const [fields, pttl] = replies ?? [];
+    return summaryOf(
+      sessionId,
+      (fields?.[1] as Array<string | null> | undefined) ?? [],
+      Number(pttl?.[1] ?? -2),
+      Date.now(),
+    );
+  }
+
+  /**
+   * A user's live sessions, newest first, from the user's index of session ids (no SCAN). Ids
+   * whose record is gone — expired, or ended by a path that did not reach the index — are
+   * dropped from the index on the way.
+   */
+  async list(userId: bigint): Promise<SessionSummary[]> {
+    const userKey = this.names.redis.userSessions(userId);
+    const ids = (await breakers.redis.run(() => this.redis.smembers(userKey))).filter(isSessionId);
+    if (ids.length === 0) return [];
+    const replies = await breakers.redis.run(() => {
+      const batch = this.redis.pipeline();
+      for (const id of ids) {
+        const key = this.names.redis.session(id);
+        batch.hmget(key, ...SUMMARY_FIELDS).pttl(key);
+      }
+      return batch.exec();
+    });
+    const now = Date.now();
+    const live: SessionSummary[] = [];
+    const gone: string[] = [];
+    ids.forEach((id, index) => {
+      const [fieldsError, fields] = replies?.[index * 2] ?? [];
+      const [ttlError, pttl] = replies?.[index * 2 + 1] ?? [];
+      if (fieldsError || ttlError) throw fieldsError ?? ttlError;
+      const summary = summaryOf(id, (fields as Array<string | null>) ?? [], Number(pttl), now);
+      if (summary && summary.userId === userId) live.push(summary);
+      else gone.push(id);
+    });
+    if (gone.length > 0) await this.forget(userId, gone);
+    return live.sort((a, b) => (b.createdAt ?? 0) - (a.createdAt ?? 0));
   }
 
   /** Exchanges a refresh token for its successor (see the file's head for the rules). */

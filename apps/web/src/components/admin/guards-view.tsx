@@ -1,7 +1,8 @@
 "use client";
 // Locks, breakers and rate limits: the Redis locks held now with their fencing tokens and time
-// left, every instance's circuit breakers and rate-limit refusals (pushed by the operator feed
-// every two seconds), and — fetched — this web instance's breakers in full (window counts, the
+// left, every instance's circuit breakers — a web's request breakers, a worker's pipeline ones
+// (settlement's PostgreSQL, market data's Redis) — with their last transition, and rate-limit
+// refusals (pushed by the operator feed every two seconds), and — fetched — this web instance's breakers in full (window counts, the
 // last transition, settings) and the rate-limit settings in force.
 import { useQuery } from "@tanstack/react-query";
 import { useTRPC } from "../../trpc/client";
@@ -92,65 +93,73 @@ export function GuardsView({
           ))}
         </Table>
       </Panel>
-      <div className="console-grid">
-        <Panel flush title="Circuit breakers, every instance">
-          <Table
-            label="Circuit breakers"
-            columns={[
-              { key: "instance", label: "Instance" },
-              { key: "dependency", label: "Dependency" },
-              { key: "state", label: "State" },
-              { key: "transitions", label: "Transitions", num: true },
-              { key: "rejections", label: "Calls refused", num: true },
-            ]}
-            state={feedState(breakerRows.length, "No instance reports a breaker.")}
-            testId="breakers"
-          >
-            {breakerRows.map((b) => (
-              <tr key={`${b.instance}/${b.dependency}`}>
-                <Th>{b.instance}</Th>
-                <td>{b.dependency}</td>
-                <td>
-                  <Badge tone={STATE_TONE[b.state ?? ""] ?? "neutral"}>
-                    {b.state ?? "unknown"}
-                  </Badge>
-                </td>
-                <Td num>{b.transitions}</Td>
-                <Td num>{b.rejections}</Td>
-              </tr>
-            ))}
-          </Table>
-          {instances
-            .filter((i) => i.error)
-            .map((i) => (
-              <p key={i.id} className="muted" style={{ padding: "6px 10px", margin: 0 }}>
-                {i.id}: no figures ({i.error})
-              </p>
-            ))}
-        </Panel>
-        <Panel flush title="Rate-limit refusals since each instance started">
-          <Table
-            label="Rate-limit refusals"
-            columns={[
-              { key: "instance", label: "Instance" },
-              { key: "class", label: "Class" },
-              { key: "scope", label: "Scope" },
-              { key: "refused", label: "Refused", num: true },
-            ]}
-            state={feedState(refusals.length, "No request has been refused.")}
-            testId="rate-limit-refusals"
-          >
-            {refusals.map((r) => (
-              <tr key={`${r.instance}/${r.endpointClass}/${r.scope}`}>
-                <Th>{r.instance}</Th>
-                <td>{r.endpointClass}</td>
-                <td>{r.scope}</td>
-                <Td num>{r.refused}</Td>
-              </tr>
-            ))}
-          </Table>
-        </Panel>
-      </div>
+      <Panel flush title="Circuit breakers, every instance">
+        <Table
+          label="Circuit breakers"
+          columns={[
+            { key: "instance", label: "Instance" },
+            { key: "dependency", label: "Dependency" },
+            { key: "state", label: "State" },
+            { key: "last", label: "Last transition" },
+            { key: "transitions", label: "Transitions", num: true },
+            { key: "rejections", label: "Calls refused", num: true },
+          ]}
+          state={feedState(breakerRows.length, "No instance reports a breaker.")}
+          testId="breakers"
+        >
+          {breakerRows.map((b) => (
+            <tr
+              key={`${b.instance}/${b.dependency}`}
+              data-testid="breaker-row"
+              data-kind={b.kind}
+              data-dependency={b.dependency}
+            >
+              <Th>
+                {b.instance}
+                <div className="muted" style={{ fontSize: 11.5 }}>
+                  {b.kind}
+                </div>
+              </Th>
+              <td>{b.dependency}</td>
+              <td>
+                <Badge tone={STATE_TONE[b.state ?? ""] ?? "neutral"}>{b.state ?? "unknown"}</Badge>
+              </td>
+              <td>{b.lastTransitionAt ? consoleTime(b.lastTransitionAt) : "never"}</td>
+              <Td num>{b.transitions}</Td>
+              <Td num>{b.rejections}</Td>
+            </tr>
+          ))}
+        </Table>
+        {instances
+          .filter((i) => i.error)
+          .map((i) => (
+            <p key={i.id} className="muted" style={{ padding: "6px 10px", margin: 0 }}>
+              {i.id}: no figures ({i.error})
+            </p>
+          ))}
+      </Panel>
+      <Panel flush title="Rate-limit refusals since each instance started">
+        <Table
+          label="Rate-limit refusals"
+          columns={[
+            { key: "instance", label: "Instance" },
+            { key: "class", label: "Class" },
+            { key: "scope", label: "Scope" },
+            { key: "refused", label: "Refused", num: true },
+          ]}
+          state={feedState(refusals.length, "No request has been refused.")}
+          testId="rate-limit-refusals"
+        >
+          {refusals.map((r) => (
+            <tr key={`${r.instance}/${r.endpointClass}/${r.scope}`}>
+              <Th>{r.instance}</Th>
+              <td>{r.endpointClass}</td>
+              <td>{r.scope}</td>
+              <Td num>{r.refused}</Td>
+            </tr>
+          ))}
+        </Table>
+      </Panel>
       <Panel flush title="This web instance's breakers in full">
         <Table
           label="Breakers of this instance"

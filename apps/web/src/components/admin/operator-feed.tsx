@@ -1,18 +1,20 @@
 "use client";
 // The console's end of the operator feed: joins the operators room on the page's socket (again
 // after every reconnect: the server forgets rooms with the connection) and keeps the latest
-// services list, the pipeline samples of the last five minutes and the latest guards for the
-// pages below. `state` says whether the figures are live, and why not.
+// services list, the pipeline's last hour (the history every instance recorded, sent on joining,
+// then the live samples, kept by the same rule as the server's: thinHistory) and the latest
+// guards for the pages below. `state` says whether the figures are live, and why not.
 import type {
   OperatorGuardsMessage,
+  OperatorPipelineMessage,
   OperatorServicesMessage,
   PipelineSample,
 } from "@spotx/protocol";
+// The subpath: the package's index would bring the engine's command schemas into the bundle.
+import { thinHistory } from "@spotx/protocol/pipeline-history";
 import { createContext, type ReactNode, useContext, useEffect, useMemo, useState } from "react";
 import { useSocketConnection } from "../../hooks/socket-connection";
 import { consoleTime } from "./console-format";
-
-const KEPT_SAMPLES = 150;
 
 export type FeedState =
   | { kind: "connecting" }
@@ -45,11 +47,12 @@ export function OperatorFeedProvider({ children }: { children: ReactNode }) {
       });
     };
     const onServices = (message: OperatorServicesMessage) => setServices(message);
-    const onPipeline = (message: { samples: PipelineSample[] }) =>
+    const onPipeline = (message: OperatorPipelineMessage) =>
       setSamples((kept) => {
-        // On joining the server sends its history: it replaces what was kept.
-        const merged = message.samples.length > 1 ? message.samples : [...kept, ...message.samples];
-        return merged.slice(-KEPT_SAMPLES);
+        // On joining the server sends the history: it replaces what was kept.
+        const all = message.history ? message.samples : [...kept, ...message.samples];
+        const latest = all.at(-1)?.time;
+        return latest === undefined ? all : thinHistory(all, latest);
       });
     const onGuards = (message: OperatorGuardsMessage) => setGuards(message);
     socket.on("operator.services", onServices);

@@ -1,7 +1,8 @@
 "use client";
 // The Pipeline page: the live charts (consumer lag per partition, orders per second, order
-// acknowledgement and engine latency, outbox backlog, settlement lag — pushed every two seconds
-// by the operator feed) above the Kafka topology (topics, partitions, groups and their members —
+// acknowledgement and engine latency, outbox backlog, settlement lag — the last hour drawn on
+// arrival from the history every web instance keeps, then pushed every two seconds by the
+// operator feed) above the Kafka topology (topics, partitions, groups and their members —
 // fetched through admin.kafka every five seconds).
 import type { PipelineSample } from "@spotx/protocol";
 import { useQuery } from "@tanstack/react-query";
@@ -13,6 +14,7 @@ import { LineChart, type LineSeriesData } from "../ui/line-chart";
 import { Panel } from "../ui/panel";
 import { Table, Td, Th, tableStateOf } from "../ui/table";
 import { refusalText } from "./console-errors";
+import { consoleTime } from "./console-format";
 import { FeedStatus, useOperatorFeed } from "./operator-feed";
 import type { KafkaView } from "./views";
 
@@ -126,7 +128,16 @@ export function PipelineView({ initialKafka }: { initialKafka: KafkaView | null 
         </Banner>
       ) : null}
       <div className="console-head">
-        <span />
+        <span
+          className="muted"
+          data-testid="pipeline-history"
+          data-from={samples[0]?.time}
+          data-points={samples.length}
+        >
+          {samples[0] && latest && latest.time - samples[0].time >= 60_000
+            ? `Charts from ${consoleTime(samples[0].time).slice(11)} (the last hour is kept)`
+            : "Charts keep the last hour"}
+        </span>
         <FeedStatus at={latest?.time} />
       </div>
       <dl className="console-stats">

@@ -1,8 +1,9 @@
 "use client";
-// One user as an operator sees them: balances, live and recent orders (cancel any live one),
-// fills, the ledger a page at a time, API keys, withdrawals and the audit rows about them; and
-// the two things an operator does to a user — freeze or unfreeze (with a reason), and adjust a
-// balance: a form, then a confirmation that repeats exactly what will be credited or debited.
+// One user as an operator sees them: balances, their sessions and API keys (end one, revoke one:
+// user-access.tsx), live and recent orders (cancel any live one), fills, the ledger a page at a
+// time, withdrawals and the audit rows about them; and the two things an operator does to a user
+// — freeze or unfreeze (with a reason), and adjust a balance: a form, then a confirmation that
+// repeats exactly what will be credited or debited.
 // The adjustment carries one idempotency key per form, so a double submit adjusts once.
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useId, useMemo, useState } from "react";
@@ -24,6 +25,7 @@ import { AuditRows } from "./audit-log";
 import { refusalText } from "./console-errors";
 import { consoleAmount, consoleTime } from "./console-format";
 import { OrdersTable } from "./orders-search";
+import { UserAccess } from "./user-access";
 import type { UserDetailView } from "./views";
 
 const LEDGER_PAGE = 25;
@@ -108,6 +110,8 @@ export function UserDetail({ initial }: { initial: UserDetailView }) {
         </Table>
       </Panel>
 
+      <UserAccess userId={userId} email={user.email} />
+
       <Panel flush>
         <Tabs
           label="The user's records"
@@ -172,47 +176,6 @@ export function UserDetail({ initial }: { initial: UserDetailView }) {
               ),
             },
             { value: "ledger", label: "Ledger", content: <UserLedger userId={userId} /> },
-            {
-              value: "keys",
-              label: `API keys (${data.apiKeys.length})`,
-              content: (
-                <Table
-                  label="API keys"
-                  columns={[
-                    { key: "key", label: "Key" },
-                    { key: "label", label: "Label" },
-                    { key: "permissions", label: "Permissions" },
-                    { key: "allow", label: "IP allowlist" },
-                    { key: "used", label: "Last used" },
-                    { key: "state", label: "State" },
-                  ]}
-                  state={
-                    data.apiKeys.length === 0
-                      ? { kind: "empty", message: "No API key." }
-                      : { kind: "ready" }
-                  }
-                >
-                  {data.apiKeys.map((k) => (
-                    <tr key={k.key}>
-                      <Th className="num">{k.key}</Th>
-                      <td>{k.label}</td>
-                      <td>{k.permissions.join(", ")}</td>
-                      <td>{k.ipAllowlist?.join(", ") ?? "any"}</td>
-                      <td>{k.lastUsedAt ? consoleTime(k.lastUsedAt) : "never"}</td>
-                      <td>
-                        {k.revokedAt ? (
-                          <Badge tone="down" title={consoleTime(k.revokedAt)}>
-                            revoked
-                          </Badge>
-                        ) : (
-                          <Badge tone="up">active</Badge>
-                        )}
-                      </td>
-                    </tr>
-                  ))}
-                </Table>
-              ),
-            },
             {
               value: "withdrawals",
               label: "Withdrawals",

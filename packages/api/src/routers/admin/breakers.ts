@@ -3,6 +3,7 @@
 // registered web instance, read from their /metrics — each web process has its own breakers.
 import {
   BREAKER_DEPENDENCIES,
+  BREAKER_SERVERS,
   BREAKER_STATE_VALUE,
   type BreakerState,
   breakerStates,
@@ -13,7 +14,7 @@ import { scrapeInstances } from "../../admin/metrics-scrape";
 import { operatorProcedure } from "../../trpc";
 
 const breakerState = z.enum(["closed", "open", "half_open"]);
-const dependency = z.enum(BREAKER_DEPENDENCIES);
+const dependency = z.enum(BREAKER_SERVERS);
 
 const breakerSnapshot = z.object({
   dependency,
