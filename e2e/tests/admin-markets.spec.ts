@@ -20,9 +20,9 @@ test("a halt from the console shows on the trader's page within 2 s, and a resum
   const console = await operatorPage(browser, "/admin/markets");
   const row = console.getByTestId("admin-market-ETH_USDT");
   await expect(row.getByTestId("market-status")).toHaveText("trading");
-  // Rules are shown, not edited, and the page says why.
+  // Rules are shown (changing them: admin-market-rules.spec.ts), with the policy in words.
   await expect(row).toContainText("0.01 USDT · 0.0001 ETH");
-  await expect(console.getByText("fixed once a market is listed")).toBeVisible();
+  await expect(console.getByText("goes through its engine")).toBeVisible();
 
   await row.getByRole("button", { name: "Halt" }).click();
   await confirmWithReason(console, "e2e: console halt");

@@ -48,8 +48,8 @@ import {
   type EventMessage,
   encodeCommand,
   encodeEvents,
-  engineMarketConfig,
   haltCommand,
+  listingMarketConfig,
   type ServerToClientEvents,
 } from "@spotx/protocol";
 import { loadLatestSnapshots, type StoredSnapshot, saveSnapshot } from "./engine-store";
@@ -467,7 +467,7 @@ export class EngineHost {
           const stored = snapshots.get(symbol) ?? newest.get(symbol);
           const hosted = stored
             ? HostedMarket.restore(stored.state)
-            : HostedMarket.fresh(engineMarketConfig(marketRules));
+            : HostedMarket.fresh(listingMarketConfig(marketRules));
           const snapshotOffset = stored?.inputOffset ?? -1n;
           if (snapshotOffset + 1n < start) start = snapshotOffset + 1n;
           state.markets.set(symbol, {
@@ -737,7 +737,7 @@ export class EngineHost {
     const stored = (await loadLatestSnapshots(db, [symbol])).get(symbol);
     const hosted = stored
       ? HostedMarket.restore(stored.state)
-      : HostedMarket.fresh(engineMarketConfig(rules));
+      : HostedMarket.fresh(listingMarketConfig(rules));
     const owned: OwnedMarket = {
       hosted,
       feed: new MarketFeed(start.market, feedStart(start, hosted, stored, log)),

@@ -182,6 +182,8 @@ export class HostedMarket {
     }
     if (lastFill === 0) return "ioc";
     const nextPrice = this.engine.bestAsk() || lastFill;
-    return event.left < nextPrice * this.engine.market.quotePerTickLot ? "filled" : "ioc";
+    // Whole lots of the market: quantityStep engine lots each (decisions/006).
+    const { quotePerTickLot, quantityStep } = this.engine.market;
+    return event.left < nextPrice * quotePerTickLot * quantityStep ? "filled" : "ioc";
   }
 }

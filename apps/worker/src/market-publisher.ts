@@ -4,9 +4,12 @@
 // the REST API. The engine host owns the feeds — it folds each command's events into its market's
 // feed as it applies them — and calls `publish` after each batch; this module owns the timers:
 // the throttled candles and ticker, the Redis writes, and a heartbeat that keeps quiet markets'
-// keys alive and moves the 24 h ticker's window.
+// keys alive and moves the 24 h ticker's window. The Redis writes go through the pipeline's Redis
+// breaker (no timeout, errors unchanged while closed): while Redis is away they fail at once
+// instead of queueing, and the heartbeat rewrites the keys once it is back.
 import { CANDLE_INTERVALS } from "@spotx/db";
 import { processSingleton } from "@spotx/platform";
+import { isServiceUnavailable, pipelineBreakers } from "@spotx/platform/breakers";
 import type { Logger } from "@spotx/platform/logger";
 import { metrics, prometheus } from "@spotx/platform/metrics";
 import type { Redis } from "@spotx/platform/redis";
@@ -231,14 +234,23 @@ export class MarketPublisher {
     const { redis, names, log } = this.options;
     const now = Date.now();
     try {
-      await redis
-        .multi()
-        .set(names.redis.book(feed.symbol), JSON.stringify(feed.snapshot(now)), "PX", this.ttlMs)
-        .set(names.redis.ticker(feed.symbol), JSON.stringify(feed.ticker(now)), "PX", this.ttlMs)
-        .set(names.redis.trades(feed.symbol), JSON.stringify(feed.recentTrades()), "PX", this.ttlMs)
-        .exec();
+      await pipelineBreakers.redis.run(() =>
+        redis
+          .multi()
+          .set(names.redis.book(feed.symbol), JSON.stringify(feed.snapshot(now)), "PX", this.ttlMs)
+          .set(names.redis.ticker(feed.symbol), JSON.stringify(feed.ticker(now)), "PX", this.ttlMs)
+          .set(
+            names.redis.trades(feed.symbol),
+            JSON.stringify(feed.recentTrades()),
+            "PX",
+            this.ttlMs,
+          )
+          .exec(),
+      );
     } catch (error) {
-      log.warn({ err: error, market: feed.symbol }, "market data could not write to Redis");
+      // The breaker's opening was logged once; its refusals would repeat it per write.
+      const level = isServiceUnavailable(error) ? "debug" : "warn";
+      log[level]({ err: error, market: feed.symbol }, "market data could not write to Redis");
     }
   }
 

@@ -4,6 +4,9 @@
 // sequence (and the owner's epoch) in that same transaction. Redelivery is therefore a no-op;
 // a gap, or an event the ledger refuses, stops that market's settlement and raises an alarm
 // (metric, /ready, an error log) instead of guessing. Other markets go on.
+// Each batch goes through the PostgreSQL pipeline breaker: closed, it changes nothing (no
+// timeout, errors unchanged); open, a batch fails at once and is redelivered like any transient
+// failure, and the breaker's state is on /metrics for the console's guards page.
 import {
   applySettlementBatch,
   type Database,
@@ -12,6 +15,7 @@ import {
   type SettlementEvent,
 } from "@spotx/db";
 import { processSingleton } from "@spotx/platform";
+import { pipelineBreakers } from "@spotx/platform/breakers";
 import type { Consumer, EachBatchPayload, Kafka } from "@spotx/platform/kafka";
 import type { Logger } from "@spotx/platform/logger";
 import { metrics, prometheus } from "@spotx/platform/metrics";
@@ -72,6 +76,20 @@ export function settlementEvents(message: EventMessage): SettlementEvent[] {
           : { kind: "noop", seq };
       case "fired":
         return { kind: "price_order_fired", seq, priceOrderId: BigInt(event.triggerId) };
+      case "delisted":
+        return { kind: "market_delisted", seq };
+      case "rulesChanged":
+        return {
+          kind: "market_rules",
+          seq,
+          priceStepTicks: BigInt(event.priceStep),
+          amountStepLots: BigInt(event.quantityStep),
+          minBaseLots: BigInt(event.minQuantity),
+          minQuoteAmount: BigInt(event.minNotional),
+          priceBandBps: event.priceBandBps,
+          makerFeePpm: event.makerFeePpm,
+          takerFeePpm: event.takerFeePpm,
+        };
       case "amended":
         return {
           kind: "order_amended",
@@ -253,10 +271,12 @@ export class SettlementConsumer {
       const started = performance.now();
       let result: Awaited<ReturnType<typeof applySettlementBatch>>;
       try {
-        result = await applySettlementBatch(db, run.market, run.events, {
-          epoch: run.epoch,
-          offset: run.lastOffset,
-        });
+        result = await pipelineBreakers.postgres.run(() =>
+          applySettlementBatch(db, run.market, run.events, {
+            epoch: run.epoch,
+            offset: run.lastOffset,
+          }),
+        );
       } catch (error) {
         if (!isLedgerError(error) && !isInvariantBreak(error)) throw error; // transient: redeliver
         this.halt(run, batch.partition, describe(error));

@@ -8,7 +8,7 @@ import { LockService } from "@spotx/platform/locks";
 import { createRedis } from "@spotx/platform/redis";
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type JobLog, nextRunDelayMs, startReconciliationJob } from "./reconciliation";
+import { type JobLog, nextRunDelayMs, startReconciliationJob } from "../src/jobs/reconciliation";
 
 let test: TestDatabase;
 const redis = createRedis(platformEnv().REDIS_URL);

@@ -51,6 +51,21 @@ const LABEL_CODES = {
   /** Redis, etcd or Kafka is unreachable (its circuit breaker is open): retry shortly. */
   SERVICE_UNAVAILABLE: "SERVICE_UNAVAILABLE",
   SETTLEMENT_REJECTED: "INTERNAL_SERVER_ERROR",
+  /** The market was delisted: orders, amends and price orders are refused, resume too. */
+  MARKET_CLOSED: "BAD_REQUEST",
+  /** Listing (admin.assets.create, admin.markets.create): the symbol is taken. */
+  ASSET_EXISTS: "CONFLICT",
+  MARKET_EXISTS: "CONFLICT",
+  /** Listing a market on an asset that is not listed. */
+  UNKNOWN_ASSET: "BAD_REQUEST",
+  /** The matching engine refuses the market's precisions or minimums (the message says why). */
+  INVALID_MARKET_CONFIG: "BAD_REQUEST",
+  /**
+   * admin.markets.changeRules: a tick or lot finer than the unit the market listed with (prices
+   * and amounts are stored in those units for good; the finest step is one of them).
+   */
+  TICK_FINER_THAN_UNIT: "BAD_REQUEST",
+  LOT_FINER_THAN_UNIT: "BAD_REQUEST",
 } as const satisfies Record<string, TRPC_ERROR_CODE_KEY>;
 
 export type ApiLabel = keyof typeof LABEL_CODES;

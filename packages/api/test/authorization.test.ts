@@ -14,7 +14,7 @@
 // operator-only one: { input: () => ({ … }), anonymous: "LOGIN_REQUIRED", trader: "FORBIDDEN",
 // otherTrader: "FORBIDDEN", frozen: "FORBIDDEN", operator: "allow" }.
 import { randomUUID } from "node:crypto";
-import { createApiKey, requestWithdrawal, schema } from "@spotx/db";
+import { createApiKey, createAsset, createMarket, requestWithdrawal, schema } from "@spotx/db";
 import { callTRPCProcedure, TRPCError } from "@trpc/server";
 import { eq, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -73,6 +73,27 @@ const OPERATOR_ONLY = {
   operator: "allow",
 } as const;
 const reason = "authorization matrix";
+
+/** An asset symbol no other call uses. */
+const freshSymbol = () => `M${randomUUID().replaceAll("-", "").slice(0, 8).toUpperCase()}`;
+
+/** A new market on a new asset, straight through the ledger. */
+async function freshMarket(f: ApiFixture): Promise<string> {
+  const base = freshSymbol();
+  await createAsset(f.db, { symbol: base, name: "Matrix coin", decimals: 8 });
+  const created = await createMarket(f.db, {
+    symbol: `${base}_USDT`,
+    base,
+    quote: "USDT",
+    pricePrecision: 2,
+    amountPrecision: 4,
+    minBaseLots: 1n,
+    minQuoteAmount: 1_000_000n,
+    makerFeePpm: 1_000,
+    takerFeePpm: 2_000,
+  });
+  return created.symbol;
+}
 
 /** A current code for a caller with two-factor sign-in on (the operator), who must give one. */
 async function codeOf({ f, as }: Call): Promise<{ totpCode?: string }> {
@@ -278,6 +299,31 @@ const ADMIN: Record<string, Entry> = {
   "admin.breakers": OPERATOR_ONLY,
   "admin.rateLimits": OPERATOR_ONLY,
   "admin.markets.list": OPERATOR_ONLY,
+  "admin.assets.list": OPERATOR_ONLY,
+  "admin.assets.create": {
+    input: () => ({ symbol: freshSymbol(), name: "Matrix coin", decimals: 8, reason }),
+    ...OPERATOR_ONLY,
+  },
+  // A market of its own per call: a delisting is for good.
+  "admin.markets.delist": {
+    input: async ({ f }) => ({ symbol: await freshMarket(f), reason }),
+    ...OPERATOR_ONLY,
+  },
+  // A market of its own per call, so no other case meets its new tick.
+  "admin.markets.changeRules": {
+    input: async ({ f }) => ({
+      symbol: await freshMarket(f),
+      tickSize: "0.05",
+      lotSize: "0.001",
+      minBaseAmount: "0.001",
+      minQuoteAmount: "1",
+      priceBandPercent: "10",
+      makerFeePercent: "0.1",
+      takerFeePercent: "0.2",
+      reason,
+    }),
+    ...OPERATOR_ONLY,
+  },
   "admin.markets.create": {
     input: () => ({
       base: "ETH",
@@ -294,15 +340,6 @@ const ADMIN: Record<string, Entry> = {
   },
   "admin.markets.halt": { input: () => ({ symbol: "ETH_USDT", reason }), ...OPERATOR_ONLY },
   "admin.markets.resume": { input: () => ({ symbol: "ETH_USDT", reason }), ...OPERATOR_ONLY },
-  "admin.markets.setFees": {
-    input: () => ({
-      symbol: "ETH_USDT",
-      makerFeePercent: "0.1",
-      takerFeePercent: "0.2",
-      reason,
-    }),
-    ...OPERATOR_ONLY,
-  },
   "admin.users.search": {
     input: ({ owner }) => ({ query: owner.email }),
     seesEveryone: true,
@@ -335,6 +372,38 @@ const ADMIN: Record<string, Entry> = {
       reason,
       idempotencyKey: randomUUID(),
     }),
+    ...OPERATOR_ONLY,
+  },
+  "admin.users.sessions": {
+    input: ({ owner }) => ({ userId: owner.id }),
+    seesEveryone: true,
+    ...OPERATOR_ONLY,
+  },
+  "admin.users.endSession": {
+    input: async ({ f }) => {
+      const user = await f.createUser();
+      const { sessionId } = await f.services.sessions.create(user.id, {
+        ip: null,
+        userAgent: null,
+      });
+      return { userId: user.id, sessionId, reason };
+    },
+    ...OPERATOR_ONLY,
+  },
+  "admin.users.apiKeys": {
+    input: ({ owner }) => ({ userId: owner.id }),
+    seesEveryone: true,
+    ...OPERATOR_ONLY,
+  },
+  "admin.users.revokeApiKey": {
+    input: async ({ f }) => {
+      const user = await f.createUser();
+      const made = await createApiKey(f.db, f.services.apiKeySealingKey, {
+        userId: user.id,
+        permissions: ["read"],
+      });
+      return { userId: user.id, keyId: made.id, reason };
+    },
     ...OPERATOR_ONLY,
   },
   "admin.orders.search": {

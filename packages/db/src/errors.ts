@@ -23,6 +23,18 @@ export const LEDGER_LABELS = [
   "SELF_ACTION_FORBIDDEN",
   /** An engine event that could not have happened (see settlement.ts): the market's settlement must stop. */
   "SETTLEMENT_REJECTED",
+  /** The market was delisted (markets.status closed): no order, amend, price order or resume. */
+  "MARKET_CLOSED",
+  /** Listing: an asset or market with that symbol exists already. */
+  "ASSET_EXISTS",
+  "MARKET_EXISTS",
+  /** Listing a market on an asset that is not listed. */
+  "UNKNOWN_ASSET",
+  /** Listing a market whose precisions and minimums the matching engine refuses (its message says why). */
+  "INVALID_MARKET_CONFIG",
+  /** A rules change asking for a tick or lot finer than the market's listing unit (decisions/006). */
+  "TICK_FINER_THAN_UNIT",
+  "LOT_FINER_THAN_UNIT",
 ] as const;
 
 export type LedgerLabel = (typeof LEDGER_LABELS)[number];

@@ -58,7 +58,15 @@ export {
 } from "./ledger";
 export { loadMarketRules } from "./market-rules";
 export type { MarketSpec, NewAsset, NewMarket } from "./markets";
-export { createAsset, createMarket, loadMarket, loadMarkets, MAX_ASSET_DECIMALS } from "./markets";
+export {
+  createAsset,
+  createMarket,
+  type Delisting,
+  delistMarket,
+  loadMarket,
+  loadMarkets,
+  MAX_ASSET_DECIMALS,
+} from "./markets";
 export { migrateDatabase, migrationsFolder } from "./migrate";
 export type { Order, OrderType, PlaceOrderInput, TimeInForce } from "./orders";
 export {

@@ -1,5 +1,6 @@
-// A market's rules as the engine and placement check them: precisions, asset decimals,
-// minimums, the price band and the open-order limit (see @spotx/protocol engineMarketConfig).
+// A market's rules as the engine and placement check them: precisions, asset decimals, the
+// tick and lot steps, minimums, the price band and the open-order limit — and the rules it
+// listed with, once they changed (see @spotx/protocol engineMarketConfig, listingMarketConfig).
 import type { MarketRules } from "@spotx/protocol";
 import { sql } from "drizzle-orm";
 import type { Database, Transaction } from "./client";
@@ -33,10 +34,14 @@ export async function loadMarketRules(
     min_quote_amount: bigint;
     price_band_bps: number;
     max_open_orders_per_user: number;
+    price_step_ticks: bigint;
+    amount_step_lots: bigint;
+    listed_rules: { minBaseLots: string; minQuoteAmount: string; priceBandBps: number } | null;
   }>(sql`
     SELECT m.symbol, b.decimals AS base_decimals, q.decimals AS quote_decimals,
            m.price_precision, m.amount_precision, m.min_base_lots, m.min_quote_amount,
-           m.price_band_bps, m.max_open_orders_per_user
+           m.price_band_bps, m.max_open_orders_per_user, m.price_step_ticks, m.amount_step_lots,
+           m.listed_rules
       FROM markets m
       JOIN assets b ON b.symbol = m.base
       JOIN assets q ON q.symbol = m.quote
@@ -54,6 +59,16 @@ export async function loadMarketRules(
         minQuoteAmount: r.min_quote_amount,
         priceBandBps: r.price_band_bps,
         maxOpenOrdersPerUser: r.max_open_orders_per_user,
+        priceStepTicks: BigInt(r.price_step_ticks),
+        amountStepLots: BigInt(r.amount_step_lots),
+        listed:
+          r.listed_rules === null
+            ? null
+            : {
+                minBaseLots: BigInt(r.listed_rules.minBaseLots),
+                minQuoteAmount: BigInt(r.listed_rules.minQuoteAmount),
+                priceBandBps: r.listed_rules.priceBandBps,
+              },
       },
     ]),
   );

@@ -17,11 +17,14 @@ import { type MarketScales, type MarketUnits, marketScales } from "./units";
 
 export type MarketSpec = MarketUnits &
   MarketScales & {
-    status: "trading" | "halted";
+    status: "trading" | "halted" | "closed";
     minBaseLots: bigint;
     minQuoteAmount: bigint;
     makerFeePpm: number;
     takerFeePpm: number;
+    /** The tick in price units and the lot in amount units (≥ 1; see decisions/006). */
+    priceStepTicks: bigint;
+    amountStepLots: bigint;
   };
 
 /** A market's row with its assets' decimals, as the ledger reads it. */
@@ -33,11 +36,14 @@ export type MarketRow = {
   quote_decimals: number;
   price_precision: number;
   amount_precision: number;
-  status: "trading" | "halted";
+  status: "trading" | "halted" | "closed";
   min_base_lots: bigint;
   min_quote_amount: bigint;
   maker_fee_ppm: number;
   taker_fee_ppm: number;
+  /** Absent in reads that do not need the steps: 1. */
+  price_step_ticks?: bigint;
+  amount_step_lots?: bigint;
 };
 
 /** The market as the ledger works with it, from its row (the unit scales checked). */
@@ -59,6 +65,8 @@ export function toSpec(row: MarketRow): MarketSpec {
     minQuoteAmount: row.min_quote_amount,
     makerFeePpm: row.maker_fee_ppm,
     takerFeePpm: row.taker_fee_ppm,
+    priceStepTicks: row.price_step_ticks === undefined ? 1n : BigInt(row.price_step_ticks),
+    amountStepLots: row.amount_step_lots === undefined ? 1n : BigInt(row.amount_step_lots),
   };
 }
 
@@ -76,7 +84,7 @@ export async function loadMarkets(
   const found = await tx.execute<MarketRow>(sql`
     SELECT m.symbol, m.base, m.quote, b.decimals AS base_decimals, q.decimals AS quote_decimals,
            m.price_precision, m.amount_precision, m.status, m.min_base_lots, m.min_quote_amount,
-           m.maker_fee_ppm, m.taker_fee_ppm
+           m.maker_fee_ppm, m.taker_fee_ppm, m.price_step_ticks, m.amount_step_lots
       FROM markets m
       JOIN assets b ON b.symbol = m.base
       JOIN assets q ON q.symbol = m.quote
@@ -138,7 +146,7 @@ export async function createAsset(db: Database, input: NewAsset): Promise<NewAss
     .onConflictDoNothing()
     .returning();
   const row = inserted[0];
-  if (!row) throw new LedgerError("INVALID_PARAM_VALUE", `asset ${symbol} already exists`);
+  if (!row) throw new LedgerError("ASSET_EXISTS", `asset ${symbol} already exists`);
   return {
     symbol: row.symbol,
     name: row.name,
@@ -175,6 +183,12 @@ export async function createMarket(
   if (symbol !== `${base}_${quote}`) {
     throw new LedgerError("INVALID_CURRENCY_PAIR", `market ${symbol} is not ${base}_${quote}`);
   }
+  if (base === quote) {
+    throw new LedgerError(
+      "INVALID_CURRENCY_PAIR",
+      `a market trades two assets, not ${base} for itself`,
+    );
+  }
   const optionalInt = (value: unknown, what: string, min: number, max: number) =>
     value === undefined ? undefined : requireInt(value, what, min, max);
   const market: NewMarket = {
@@ -193,6 +207,7 @@ export async function createMarket(
       m.status === undefined
         ? undefined
         : requireOneOf(m.status, ["trading", "halted"] as const, "status"),
+    // A market is listed trading or halted; only a delisting closes it.
   };
   return db.transaction(async (tx) => {
     const decimals = await tx.execute<{ symbol: string; decimals: number }>(
@@ -200,7 +215,7 @@ export async function createMarket(
     );
     const of = (asset: string) => {
       const row = decimals.rows.find((r) => r.symbol === asset);
-      if (!row) throw new LedgerError("INVALID_PARAM_VALUE", `unknown asset ${asset}`);
+      if (!row) throw new LedgerError("UNKNOWN_ASSET", `unknown asset ${asset}: list it first`);
       return row.decimals;
     };
     marketScales({
@@ -214,8 +229,62 @@ export async function createMarket(
     });
     const inserted = await tx.insert(markets).values(market).onConflictDoNothing().returning();
     if (inserted.length === 0) {
-      throw new LedgerError("INVALID_PARAM_VALUE", `market ${symbol} already exists`);
+      throw new LedgerError("MARKET_EXISTS", `market ${symbol} already exists`);
     }
     return loadMarket(tx, symbol);
   });
+}
+
+export type Delisting = {
+  /** The status it had: trading or halted. */
+  previous: "trading" | "halted";
+  /** Orders live when it closed (the engine's delist cancels each). */
+  liveOrders: number;
+  /** Price orders waiting when it closed (the delisting's settlement ends each). */
+  openPriceOrders: number;
+};
+
+/**
+ * Closes a market for good and queues the engine's `delist` command (`command`, an outbox row
+ * keyed by the market), in the caller's transaction: from its commit, placement refuses the
+ * market (MARKET_CLOSED) and the engine delists it in its log's order. The market's row is taken
+ * exclusively, so a price order being created (which shares it) is either seen here and ended by
+ * the delisting's settlement, or finds the market closed. INVALID_CURRENCY_PAIR for an unknown
+ * market, MARKET_CLOSED for one delisted already.
+ */
+export async function delistMarket(
+  tx: Transaction,
+  symbol: string,
+  command: { topic: string; payload: unknown; headers?: Record<string, string> },
+): Promise<Delisting> {
+  requireMarketSymbol(symbol);
+  const c = requireObject(command, "command");
+  const topic = requireText(c.topic, "command.topic", 200);
+  if (c.payload === undefined) {
+    throw new LedgerError("INVALID_PARAM_VALUE", "command.payload is required");
+  }
+  const headers = c.headers === undefined ? {} : requireObject(c.headers, "command.headers");
+  const found = await tx.execute<{ status: "trading" | "halted" | "closed" }>(
+    sql`SELECT status FROM markets WHERE symbol = ${symbol} FOR UPDATE`,
+  );
+  const row = found.rows[0];
+  if (!row) throw new LedgerError("INVALID_CURRENCY_PAIR", `unknown market ${symbol}`);
+  if (row.status === "closed") {
+    throw new LedgerError("MARKET_CLOSED", `${symbol} is delisted already`);
+  }
+  const counts = await tx.execute<{ orders: number; price_orders: number }>(sql`
+    SELECT (SELECT count(*)::int FROM orders
+             WHERE market = ${symbol} AND status IN ('pending', 'open')) AS orders,
+           (SELECT count(*)::int FROM price_orders
+             WHERE market = ${symbol} AND status = 'open') AS price_orders`);
+  await tx.execute(sql`UPDATE markets SET status = 'closed' WHERE symbol = ${symbol}`);
+  await tx.execute(sql`
+    INSERT INTO outbox (topic, key, payload, headers)
+    VALUES (${topic}, ${symbol}, ${JSON.stringify(c.payload)}::jsonb,
+            ${JSON.stringify(headers)}::jsonb)`);
+  return {
+    previous: row.status,
+    liveOrders: counts.rows[0]?.orders ?? 0,
+    openPriceOrders: counts.rows[0]?.price_orders ?? 0,
+  };
 }

@@ -140,12 +140,29 @@ export function orderHold(
 /** The market's rules for one order: trading, minimums, time in force; returns it ready to hold. */
 function check(market: MarketSpec | undefined, order: Parsed) {
   if (!market) throw new LedgerError("INVALID_CURRENCY_PAIR", `unknown market ${order.market}`);
+  if (market.status === "closed") {
+    throw new LedgerError("MARKET_CLOSED", `${market.symbol} was delisted: it takes no orders`);
+  }
   if (market.status !== "trading") {
     throw new LedgerError("INVALID_CURRENCY_PAIR", `${market.symbol} is halted`);
   }
   const timeInForce: TimeInForce = order.timeInForce ?? (order.type === "limit" ? "gtc" : "ioc");
   const hold = orderHold(market, order);
   requireFitsInt8(hold.amount, "the order's value");
+  // The tick and lot an operator set (decisions/006): multiples of the steps, in listing units.
+  if (order.priceTicks !== null && order.priceTicks % market.priceStepTicks !== 0n) {
+    throw new LedgerError(
+      "INVALID_PRECISION",
+      `price is not a multiple of ${market.symbol}'s tick (${market.priceStepTicks} × 10^-${market.pricePrecision})`,
+    );
+  }
+  const byQuote = order.type === "market" && order.side === "buy";
+  if (!byQuote && order.amount % market.amountStepLots !== 0n) {
+    throw new LedgerError(
+      "INVALID_PRECISION",
+      `amount is not a multiple of ${market.symbol}'s lot (${market.amountStepLots} × 10^-${market.amountPrecision})`,
+    );
+  }
   if (order.type === "limit") {
     if (order.amount < market.minBaseLots) {
       throw new LedgerError("AMOUNT_TOO_LITTLE", `amount is below ${market.symbol}'s minimum`);
@@ -211,11 +228,13 @@ type MarketJson = [
   quoteDecimals: number,
   pricePrecision: number,
   amountPrecision: number,
-  status: "trading" | "halted",
+  status: "trading" | "halted" | "closed",
   minBaseLots: string,
   minQuoteAmount: string,
   makerFeePpm: number,
   takerFeePpm: number,
+  priceStepTicks: string,
+  amountStepLots: string,
 ];
 
 function marketFromJson(m: MarketJson): MarketSpec {
@@ -232,6 +251,8 @@ function marketFromJson(m: MarketJson): MarketSpec {
     min_quote_amount: BigInt(m[9]),
     maker_fee_ppm: m[10],
     taker_fee_ppm: m[11],
+    price_step_ticks: BigInt(m[12]),
+    amount_step_lots: BigInt(m[13]),
   });
 }
 
@@ -272,15 +293,21 @@ async function takeIds(db: Database, kind: "orders" | "outbox", count: number): 
 }
 
 /**
- * The markets as the last careful round read them, per database. A market's precisions,
- * minimums and assets never change once it exists (see createMarket); its status does, and is
- * checked by the write statement itself, so a remembered market is as good as a fresh one.
+ * The markets as the last careful round read them, per database. A market's precisions and
+ * assets never change once it exists (see createMarket); its status does, and is checked by the
+ * write statement itself. Its tick, lot and minimums change with an operator's rules change
+ * (decisions/006), so a remembered market is used for KNOWN_MARKET_MS only. The API checks
+ * the rules first (its cache lives 2 s), and the engine checks them again and refuses, releasing
+ * the hold, an order that met rules which just changed: this bound only keeps the staleness of a
+ * caller that bypasses the API finite, without a read per batch.
  */
-const knownMarkets = new WeakMap<Database, Map<string, MarketSpec>>();
+const knownMarkets = new WeakMap<Database, Map<string, { market: MarketSpec; at: number }>>();
+const KNOWN_MARKET_MS = 30_000;
 
 function rememberMarkets(db: Database, markets: Map<string, MarketSpec>) {
-  const known = knownMarkets.get(db) ?? new Map<string, MarketSpec>();
-  for (const [symbol, market] of markets) known.set(symbol, market);
+  const known = knownMarkets.get(db) ?? new Map<string, { market: MarketSpec; at: number }>();
+  const at = Date.now();
+  for (const [symbol, market] of markets) known.set(symbol, { market, at });
   knownMarkets.set(db, known);
 }
 
@@ -390,7 +417,8 @@ async function placeDirectly(
   const excluded = new Set<string>();
   for (const w of work) {
     let checked: ReturnType<typeof check> | null = null;
-    const market = markets?.get(w.p.market);
+    const known = markets?.get(w.p.market);
+    const market = known && Date.now() - known.at < KNOWN_MARKET_MS ? known.market : undefined;
     if (market) {
       try {
         checked = check(market, w.p);
@@ -456,7 +484,8 @@ async function placeRound(
         (SELECT json_agg(json_build_array(m.symbol, m.base, m.quote, b.decimals, q.decimals,
                                           m.price_precision, m.amount_precision, m.status,
                                           m.min_base_lots::text, m.min_quote_amount::text,
-                                          m.maker_fee_ppm, m.taker_fee_ppm))
+                                          m.maker_fee_ppm, m.taker_fee_ppm,
+                                          m.price_step_ticks::text, m.amount_step_lots::text))
            FROM markets m
            JOIN assets b ON b.symbol = m.base
            JOIN assets q ON q.symbol = m.quote

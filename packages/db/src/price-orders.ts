@@ -11,7 +11,7 @@
 //     takes the row only while it is `triggered`, so it happens once.
 import { sql } from "drizzle-orm";
 import type { Database } from "./client";
-import { isLedgerError } from "./errors";
+import { isLedgerError, LedgerError } from "./errors";
 import { jsonSafe, type PlaceOrderInput } from "./orders";
 import { placeOrderHold } from "./placement";
 import type { priceOrders } from "./schema";
@@ -98,6 +98,14 @@ export async function createPriceOrder(
   return db.transaction(async (tx) => {
     // Counted under the user's row lock, so concurrent creations cannot overshoot the cap.
     await tx.execute(sql`SELECT 1 FROM users WHERE id = ${input.userId} FOR UPDATE`);
+    // Under the market's row lock (shared): a delisting (which takes it exclusively) either sees
+    // this price order open, and its settlement ends it, or this one sees the market closed.
+    const market = await tx.execute<{ status: string }>(
+      sql`SELECT status FROM markets WHERE symbol = ${input.market} FOR SHARE`,
+    );
+    if (market.rows[0]?.status === "closed") {
+      throw new LedgerError("MARKET_CLOSED", `${input.market} was delisted: it takes no orders`);
+    }
     const open = await tx.execute<{ n: number }>(sql`
       SELECT count(*)::int AS n FROM price_orders
        WHERE user_id = ${input.userId} AND market = ${input.market}

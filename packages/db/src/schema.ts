@@ -25,7 +25,8 @@ const bytea = customType<{ data: Buffer; driverData: Buffer }>({ dataType: () =>
 
 export const userRole = pgEnum("user_role", ["trader", "operator"]);
 export const userStatus = pgEnum("user_status", ["active", "frozen"]);
-export const marketStatus = pgEnum("market_status", ["trading", "halted"]);
+/** `closed`: delisted for good (admin.markets.delist); its history stays readable. */
+export const marketStatus = pgEnum("market_status", ["trading", "halted", "closed"]);
 
 export const users = pgTable(
   "users",
@@ -102,6 +103,22 @@ export const markets = pgTable(
     /** Limit prices further than this from the last trade are rejected (basis points). */
     priceBandBps: integer("price_band_bps").notNull().default(1000),
     maxOpenOrdersPerUser: integer("max_open_orders_per_user").notNull().default(200),
+    /**
+     * The tick, in price units (10^-pricePrecision): prices must be multiples of it. The units
+     * never change after listing; an operator's rules change moves the step (decisions/006).
+     */
+    priceStepTicks: bigint("price_step_ticks", { mode: "bigint" }).notNull().default(1n),
+    /** The lot, in amount units (10^-amountPrecision): amounts must be multiples of it. */
+    amountStepLots: bigint("amount_step_lots", { mode: "bigint" }).notNull().default(1n),
+    /**
+     * The engine rules the market listed with, kept by settlement when the first rules change
+     * applies (null until then): an engine replaying the log from its start begins with them.
+     */
+    listedRules: jsonb("listed_rules").$type<{
+      minBaseLots: string;
+      minQuoteAmount: string;
+      priceBandBps: number;
+    }>(),
     status: marketStatus("status").notNull().default("trading"),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
   },
@@ -118,6 +135,7 @@ export const markets = pgTable(
       sql`${t.makerFeePpm} BETWEEN 0 AND 100000 AND ${t.takerFeePpm} BETWEEN 0 AND 100000`,
     ),
     check("markets_price_band_positive", sql`${t.priceBandBps} > 0`),
+    check("markets_steps_positive", sql`${t.priceStepTicks} >= 1 AND ${t.amountStepLots} >= 1`),
   ],
 );
 
@@ -287,6 +305,10 @@ export const orderFinishAs = pgEnum("order_finish_as", [
   "fok",
   "stp",
   "rejected",
+  // spotx's own: cancelled by the market's delisting (gate.io's wire shows "cancelled").
+  "delisted",
+  // spotx's own: a rules change left it off the new tick or lot (gate.io's wire: "cancelled").
+  "market_rules",
 ]);
 export const stpAct = pgEnum("stp_act", ["cn", "co", "cb"]);
 

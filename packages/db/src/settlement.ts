@@ -40,7 +40,19 @@ import { feeFor, lotsToBaseMinor, quoteMinorFor } from "./units";
 
 export type Side = "buy" | "sell";
 export type OrderStatus = "pending" | "open" | "closed" | "cancelled" | "rejected";
-export type FinishAs = "open" | "filled" | "cancelled" | "ioc" | "poc" | "fok" | "stp" | "rejected";
+export type FinishAs =
+  | "open"
+  | "filled"
+  | "cancelled"
+  | "ioc"
+  | "poc"
+  | "fok"
+  | "stp"
+  | "rejected"
+  /** Cancelled by the market's delisting. */
+  | "delisted"
+  /** Cancelled by a rules change: off the new tick or lot (decisions/006). */
+  | "market_rules";
 
 export type TradeEvent = {
   kind: "trade";
@@ -92,8 +104,35 @@ export type SettlementEvent =
    * cancelled or expired meanwhile), becomes `triggered`; its order is placed after the batch.
    */
   | { kind: "price_order_fired"; seq: bigint; priceOrderId: bigint }
+  /**
+   * The engine delisted the market (its orders' `order_finished` … `delisted` came before): the
+   * market becomes `closed` and its waiting price orders end `cancelled`, in the batch's write.
+   */
+  | { kind: "market_delisted"; seq: bigint }
+  /**
+   * The market's rules changed (the engine's `rulesChanged`): the row takes the new tick, lot,
+   * minimums, band and fees in this batch's transaction, so the trades before it settle at the
+   * old fees and those after it (in this batch too) at the new ones. Null fees: unchanged.
+   */
+  | {
+      kind: "market_rules";
+      seq: bigint;
+      priceStepTicks: bigint;
+      amountStepLots: bigint;
+      minBaseLots: bigint;
+      minQuoteAmount: bigint;
+      priceBandBps: number;
+      makerFeePpm: number | null;
+      takerFeePpm: number | null;
+    }
   /** Any other sequenced event (book deltas…): it only advances the sequence. */
   | { kind: "noop"; seq: bigint };
+
+/** The rules a batch leaves the market with (the last `market_rules` event of the batch). */
+export type AppliedMarketRules = Omit<
+  Extract<SettlementEvent, { kind: "market_rules" }>,
+  "kind" | "makerFeePpm" | "takerFeePpm"
+> & { makerFeePpm: number; takerFeePpm: number };
 
 /** The input of settleTrade: one trade with its market. */
 export type TradeSettlement = Omit<TradeEvent, "kind"> & { market: string };
@@ -143,6 +182,8 @@ export type SettlementChanges = {
   trades: SettledTrade[];
   /** Price orders this batch marked `triggered`: their orders are to be placed now. */
   triggered: bigint[];
+  /** The market's new rules when the batch applied a rules change (caches to refresh). */
+  rules?: AppliedMarketRules;
 };
 
 export type BatchResult =
@@ -199,9 +240,14 @@ class SettlementPlan {
   readonly deltas = new Map<string, Delta>();
   /** Price orders fired in this batch, with the sequence of their `fired` event. */
   readonly fired: { id: bigint; seq: bigint }[] = [];
+  /** The batch carries the market's delisting. */
+  delisted = false;
+  /** The rules of the batch's last rules change, written to the market's row with the batch. */
+  rules: AppliedMarketRules | null = null;
 
   constructor(
-    private readonly market: MarketSpec,
+    /** The market as the batch found it; a rules change replaces it from its event on. */
+    private market: MarketSpec,
     private readonly orders: Map<bigint, OrderState>,
     /** Trade ids settled before this batch (and, as it goes, by this batch). */
     private readonly knownTrades: Map<bigint, KnownTrade>,
@@ -299,6 +345,29 @@ class SettlementPlan {
         return this.amended(event);
       case "price_order_fired":
         this.fired.push({ id: event.priceOrderId, seq: event.seq });
+        return;
+      case "market_rules": {
+        const { kind: _kind, ...change } = event;
+        const rules: AppliedMarketRules = {
+          ...change,
+          makerFeePpm: event.makerFeePpm ?? this.market.makerFeePpm,
+          takerFeePpm: event.takerFeePpm ?? this.market.takerFeePpm,
+        };
+        // Every later trade of the batch pays the new rates.
+        this.market = {
+          ...this.market,
+          priceStepTicks: rules.priceStepTicks,
+          amountStepLots: rules.amountStepLots,
+          minBaseLots: rules.minBaseLots,
+          minQuoteAmount: rules.minQuoteAmount,
+          makerFeePpm: rules.makerFeePpm,
+          takerFeePpm: rules.takerFeePpm,
+        };
+        this.rules = rules;
+        return;
+      }
+      case "market_delisted":
+        this.delisted = true;
         return;
       case "amend_rejected": {
         // The engine refuses an amend of an order that already ended (nothing left to return)
@@ -617,7 +686,12 @@ async function readBatch(
       orderIds.add(event.makerOrderId);
       orderIds.add(event.takerOrderId);
       tradeIds.push(event.tradeId);
-    } else if (event.kind !== "noop" && event.kind !== "price_order_fired") {
+    } else if (
+      event.kind !== "noop" &&
+      event.kind !== "price_order_fired" &&
+      event.kind !== "market_delisted" &&
+      event.kind !== "market_rules"
+    ) {
       orderIds.add(event.orderId);
     }
   }
@@ -684,7 +758,7 @@ async function readBatch(
             quote_decimals: Number(m.quote_decimals),
             price_precision: Number(m.price_precision),
             amount_precision: Number(m.amount_precision),
-            status: m.status === "halted" ? "halted" : "trading",
+            status: m.status === "halted" || m.status === "closed" ? m.status : "trading",
             min_base_lots: big(String(m.min_base_lots)),
             min_quote_amount: big(String(m.min_quote_amount)),
             maker_fee_ppm: Number(m.maker_fee_ppm),
@@ -798,6 +872,7 @@ async function writeBatch(
     });
   }
   const trades = plan.trades;
+  const rulesRows = plan.rules ? [plan.rules] : [];
   const o = changed;
   const opened = deltas.filter((d) => d.accountId === null);
   const held = deltas.filter((d) => d.accountId !== null);
@@ -927,12 +1002,45 @@ async function writeBatch(
            -- flips amend_pending on: then nothing is written and the batch is planned again.
            AND o.amend_pending = x.read_amend_pending
         RETURNING 1
+      ), mr AS (
+        -- A rules change: the row takes the new rules with the sequence advance. listed_rules
+        -- keeps, the first time, what the market listed with (SET reads the row as it was).
+        UPDATE markets m
+           SET price_step_ticks = x.price_step_ticks, amount_step_lots = x.amount_step_lots,
+               min_base_lots = x.min_base_lots, min_quote_amount = x.min_quote_amount,
+               price_band_bps = x.price_band_bps, maker_fee_ppm = x.maker_fee_ppm,
+               taker_fee_ppm = x.taker_fee_ppm,
+               listed_rules = coalesce(m.listed_rules, jsonb_build_object(
+                 'minBaseLots', m.min_base_lots::text, 'minQuoteAmount', m.min_quote_amount::text,
+                 'priceBandBps', m.price_band_bps))
+          FROM unnest(${sql.param(rulesRows.map((r) => r.priceStepTicks))}::bigint[],
+                      ${sql.param(rulesRows.map((r) => r.amountStepLots))}::bigint[],
+                      ${sql.param(rulesRows.map((r) => r.minBaseLots))}::bigint[],
+                      ${sql.param(rulesRows.map((r) => r.minQuoteAmount))}::bigint[],
+                      ${sql.param(rulesRows.map((r) => r.priceBandBps))}::int[],
+                      ${sql.param(rulesRows.map((r) => r.makerFeePpm))}::int[],
+                      ${sql.param(rulesRows.map((r) => r.takerFeePpm))}::int[])
+               AS x(price_step_ticks, amount_step_lots, min_base_lots, min_quote_amount,
+                    price_band_bps, maker_fee_ppm, taker_fee_ppm)
+         WHERE m.symbol = ${market.symbol} AND ${go}
+        RETURNING 1
       ), pu AS (
         UPDATE price_orders p SET status = 'triggered', fired_seq = x.seq
           FROM unnest(${sql.param(plan.fired.map((f) => f.id))}::bigint[],
                       ${sql.param(plan.fired.map((f) => f.seq))}::bigint[]) AS x(id, seq)
          WHERE p.id = x.id AND p.market = ${market.symbol} AND p.status = 'open' AND ${go}
         RETURNING p.id
+      ), md AS (
+        UPDATE markets SET status = 'closed'
+         WHERE symbol = ${market.symbol} AND ${plan.delisted} AND ${go}
+        RETURNING 1
+      ), pd AS (
+        -- A delisted market's waiting price orders end with it (one that fired already is being
+        -- placed, and that placement is refused: it ends failed).
+        UPDATE price_orders SET status = 'cancelled', finished_at = now(),
+               reason = 'the market was delisted'
+         WHERE market = ${market.symbol} AND status = 'open' AND ${plan.delisted} AND ${go}
+        RETURNING id
       ), c AS (
         INSERT INTO candles AS c (market, interval, start_time, open, high, low, close,
                                   base_amount, quote_amount, trades, last_seq, updated_at)
@@ -996,6 +1104,8 @@ async function writeBatch(
                AND (SELECT count(*) FROM e) = ${entryRefs.length}
                AND (SELECT count(*) FROM e WHERE account_id IS NULL) = 0
                AND (SELECT count(*) FROM tr) = ${trades.length}
+               AND (SELECT count(*) FROM mr) = ${rulesRows.length}
+               AND (SELECT count(*) FROM md) = ${plan.delisted ? 1 : 0}
                AND (SELECT count(*) FROM c) = ${candles.length}, 'written') AS checked,
              (SELECT json_agg(json_build_array(user_id::text, asset, available::text,
                                                locked::text, update_id::text))
@@ -1084,7 +1194,27 @@ async function refusedBalance(
   return undefined;
 }
 
-const FINISH_AS = ["filled", "cancelled", "ioc", "poc", "fok", "stp"] as const;
+const FINISH_AS = [
+  "filled",
+  "cancelled",
+  "ioc",
+  "poc",
+  "fok",
+  "stp",
+  "delisted",
+  "market_rules",
+] as const;
+
+/** A whole number in [min, max] (rates and bands travel as numbers). */
+function requireInteger(value: unknown, what: string, min: number, max: number): number {
+  if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
+    throw new LedgerError(
+      "INVALID_PARAM_VALUE",
+      `${what} must be a whole number from ${min} to ${max}, got ${String(value)}`,
+    );
+  }
+  return value;
+}
 
 /** Checks one event's shape (types and ranges); INVALID_PARAM_VALUE names what is wrong. */
 function parseEvent(raw: unknown): SettlementEvent {
@@ -1099,6 +1229,8 @@ function parseEvent(raw: unknown): SettlementEvent {
       "order_amended",
       "amend_rejected",
       "price_order_fired",
+      "market_delisted",
+      "market_rules",
       "noop",
     ] as const,
     "event kind",
@@ -1151,6 +1283,23 @@ function parseEvent(raw: unknown): SettlementEvent {
       return { kind, seq, orderId: requireId(e.orderId, "orderId") };
     case "price_order_fired":
       return { kind, seq, priceOrderId: requireId(e.priceOrderId, "priceOrderId") };
+    case "market_delisted":
+      return { kind, seq };
+    case "market_rules": {
+      const fee = (value: unknown, name: string) =>
+        value === null || value === undefined ? null : requireInteger(value, name, 0, 100_000);
+      return {
+        kind,
+        seq,
+        priceStepTicks: requireAmount(e.priceStepTicks, "priceStepTicks"),
+        amountStepLots: requireAmount(e.amountStepLots, "amountStepLots"),
+        minBaseLots: requireAmount(e.minBaseLots, "minBaseLots"),
+        minQuoteAmount: requireAmount(e.minQuoteAmount, "minQuoteAmount"),
+        priceBandBps: requireInteger(e.priceBandBps, "priceBandBps", 1, 1_000_000),
+        makerFeePpm: fee(e.makerFeePpm, "makerFeePpm"),
+        takerFeePpm: fee(e.takerFeePpm, "takerFeePpm"),
+      };
+    }
     case "noop":
       return { kind, seq };
   }
@@ -1297,6 +1446,7 @@ async function settleOnce(
       trades: plan.trades,
       balances: written.balances,
       triggered: written.triggered,
+      ...(plan.rules ? { rules: plan.rules } : {}),
     },
   };
 }

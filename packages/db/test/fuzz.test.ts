@@ -426,6 +426,17 @@ const cases: Record<string, Case> = {
       ),
     call: ([i]) => any(api.createMarket)(f.db, i),
   },
+  // Only markets that do not exist (or cannot): a delisting is for good, and the cases after
+  // this one trade BTC_USDT and ETH_USDT.
+  delistMarket: {
+    runs: 40,
+    args: () =>
+      A(
+        maybe(fc.constantFrom("DOGE_USDT", "btc_usdt", "X_Y")),
+        maybe(input({ topic: text, payload: fc.jsonValue() })),
+      ),
+    call: ([m, c]) => tx((t) => any(api.delistMarket)(t, m, c) as Promise<unknown>),
+  },
   loadMarket: {
     runs: 100,
     args: () => A(maybe(market)),

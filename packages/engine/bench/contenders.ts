@@ -55,6 +55,12 @@ export class CountingSink implements EventSink {
   resumed(): void {
     this.events += 1;
   }
+  delisted(): void {
+    this.events += 1;
+  }
+  rulesChanged(): void {
+    this.events += 1;
+  }
 }
 
 export interface Contender {

@@ -181,6 +181,8 @@ class LiveOrders implements EventSink {
   level(): void {}
   halted(): void {}
   resumed(): void {}
+  delisted(): void {}
+  rulesChanged(): void {}
 }
 
 export function generateWorkload(spec: WorkloadSpec): Workload {

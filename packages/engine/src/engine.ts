@@ -4,7 +4,7 @@
 // and touching an order costs one cache line.
 import { EventCollector, type EventSink } from "./events";
 import { IdTable } from "./id-table";
-import { type ResolvedMarket, resolveMarket } from "./market";
+import { MarketConfigError, type ResolvedMarket, resolveMarket } from "./market";
 import { PRICE_STRIDE, PriceLadder } from "./price-ladder";
 import { SlotIndex } from "./slot-index";
 import type {
@@ -15,6 +15,7 @@ import type {
   CancelReason,
   Command,
   CommandType,
+  DelistCommand,
   Depth,
   DisarmCommand,
   EngineEvent,
@@ -22,6 +23,7 @@ import type {
   OpenOrder,
   PlaceCommand,
   RejectReason,
+  RulesCommand,
   Side,
   StopTrigger,
   StpAct,
@@ -161,6 +163,8 @@ export interface EngineSnapshot {
   seq: number;
   lastPrice: number;
   halted: boolean;
+  /** Delisted for good; absent in snapshots from before delisting existed (= false). */
+  delisted?: boolean;
   /** Resting bids in priority order: best price first, then time priority (FIFO). */
   bids: OpenOrder[];
   /** Resting asks in priority order. */
@@ -188,13 +192,15 @@ type PriceTrigger = {
 };
 
 export class MatchingEngine {
-  readonly market: ResolvedMarket;
+  /** The current rules; replaced, whole, by a `rules` command (see `market`). */
+  private resolved: ResolvedMarket;
   private readonly checkInvariants: boolean;
   private readonly collector = new EventCollector();
 
   private seqNo = 0;
   private last = 0;
   private isHalted = false;
+  private isDelisted = false;
   private nextRank = 1;
 
   // Orders (resting, stop, or in flight as a taker): hot records plus cold per-slot arrays.
@@ -247,7 +253,7 @@ export class MatchingEngine {
   private takerKilled = false;
 
   constructor(config: MarketConfig, options: EngineOptions = {}) {
-    this.market = resolveMarket(config);
+    this.resolved = resolveMarket(config);
     this.checkInvariants = options.checkInvariants ?? false;
     const capacity = Math.max(16, options.initialCapacity ?? 1024);
     this.orderCapacity = capacity;
@@ -312,8 +318,16 @@ export class MatchingEngine {
         sink.halted(++this.seqNo, timeOf(command.time));
         break;
       case "resume":
+        // A delisted market stays closed: nothing to resume, nothing emitted.
+        if (this.isDelisted) break;
         this.isHalted = false;
         sink.resumed(++this.seqNo, timeOf(command.time));
+        break;
+      case "delist":
+        this.delist(command, sink);
+        break;
+      case "rules":
+        this.changeRules(command, sink);
         break;
       default: {
         const unknown = command as { time?: unknown };
@@ -324,6 +338,11 @@ export class MatchingEngine {
       this.runTriggers(sink, timeOf(command.time));
     }
     this.afterCommand();
+  }
+
+  /** The checked config, its derived bounds and its scale: the market's current rules. */
+  get market(): ResolvedMarket {
+    return this.resolved;
   }
 
   /** The last event's sequence number (0 before any event). */
@@ -338,6 +357,11 @@ export class MatchingEngine {
 
   get halted(): boolean {
     return this.isHalted;
+  }
+
+  /** Closed for good by a `delist` (halted too). */
+  get delisted(): boolean {
+    return this.isDelisted;
   }
 
   /** Orders the engine holds: resting plus untriggered stops. */
@@ -424,7 +448,7 @@ export class MatchingEngine {
     const market = this.market;
     const time = timeOf(c.time);
     if (this.isHalted) {
-      this.reject(sink, time, "place", c, "MARKET_HALTED");
+      this.reject(sink, time, "place", c, this.isDelisted ? "MARKET_CLOSED" : "MARKET_HALTED");
       return;
     }
 
@@ -473,7 +497,10 @@ export class MatchingEngine {
     }
     const price = c.price ?? 0;
     const stopPrice = c.stopPrice ?? 0;
-    if ((isLimit && !isPositiveInteger(price)) || (hasStop && !isPositiveInteger(stopPrice))) {
+    if (
+      (isLimit && (!isPositiveInteger(price) || price % market.priceStep !== 0)) ||
+      (hasStop && (!isPositiveInteger(stopPrice) || stopPrice % market.priceStep !== 0))
+    ) {
       this.reject(sink, time, "place", c, "TICK_SIZE");
       return;
     }
@@ -482,7 +509,8 @@ export class MatchingEngine {
       return;
     }
     const amount = byQuote ? c.quoteAmount : c.quantity;
-    if (!isPositiveInteger(amount)) {
+    // A market buy's quote amount is any whole number of minor units (it buys whole lots).
+    if (!isPositiveInteger(amount) || (!byQuote && amount % market.quantityStep !== 0)) {
       this.reject(sink, time, "place", c, "LOT_SIZE");
       return;
     }
@@ -637,7 +665,10 @@ export class MatchingEngine {
     const makerSide = side === BUY ? SELL : BUY;
     const takerSide = sideName(side);
     const makerSideName = sideName(makerSide);
-    const quotePerTickLot = this.market.quotePerTickLot;
+    const quotePerTickLot = this.resolved.quotePerTickLot;
+    // A market buy by quote buys whole lots of the market (quantityStep engine lots each), so
+    // what a maker has left stays a multiple of the lot.
+    const step = this.resolved.quantityStep;
     const of = this.of;
     const oi = this.oi;
     const lf = this.lf;
@@ -652,7 +683,8 @@ export class MatchingEngine {
       const price = lf[lfAt + L_PRICE] ?? 0;
       if (limit !== 0 && (side === BUY ? price > limit : price < limit)) break;
       const lotCost = price * quotePerTickLot;
-      if (byQuote && left < lotCost) break;
+      const stepCost = lotCost * step;
+      if (byQuote && left < stepCost) break;
       let done = false;
       let touched = false;
       let maker = li[liAt + L_HEAD] ?? NIL;
@@ -686,7 +718,7 @@ export class MatchingEngine {
         let quantity: number;
         if (byQuote) {
           // Whole lots the remaining quote pays for: exact integer division via the remainder.
-          const affordable = (left - (left % lotCost)) / lotCost;
+          const affordable = ((left - (left % stepCost)) / stepCost) * step;
           if (affordable === 0) {
             done = true;
             break;
@@ -805,6 +837,10 @@ export class MatchingEngine {
       (c.trigger !== "gte" && c.trigger !== "lte")
     ) {
       this.reject(sink, time, "arm", ids, "INVALID_PARAM");
+      return;
+    }
+    if (this.isDelisted) {
+      this.reject(sink, time, "arm", ids, "MARKET_CLOSED");
       return;
     }
     if (!isPositiveInteger(c.price)) {
@@ -1042,6 +1078,129 @@ export class MatchingEngine {
     this.dropLevelIfEmpty(side, level);
   }
 
+  // ---------------------------------------------------------------- rules
+
+  /**
+   * A rules change (docs/decisions/006): the new steps, minimums and band replace the old ones
+   * at this point of the log, `rulesChanged` says so, and then the open orders that no longer
+   * fit — a price or stop price off the new tick, a remaining quantity off the new lot — are
+   * cancelled (reason "market_rules") in ascending order id, each with its level event. Every
+   * other order rests as it is: minimums and the band apply to new orders and amends only.
+   * Armed price triggers stay armed; their order meets the rules of the moment it is placed.
+   */
+  private changeRules(c: RulesCommand, sink: EventSink): void {
+    const time = timeOf(c.time);
+    const r: unknown = c.rules;
+    if (!isNonNegativeInteger(c.time) || typeof r !== "object" || r === null) {
+      this.reject(sink, time, "rules", {}, "INVALID_PARAM");
+      return;
+    }
+    const rules = r as Partial<Record<keyof RulesCommand["rules"], unknown>>;
+    const fee = (value: unknown): number | null | undefined =>
+      value === undefined
+        ? null
+        : isNonNegativeInteger(value) && value <= 1_000_000
+          ? value
+          : undefined;
+    const makerFeePpm = fee(rules.makerFeePpm);
+    const takerFeePpm = fee(rules.takerFeePpm);
+    let next: ResolvedMarket;
+    try {
+      if (makerFeePpm === undefined || takerFeePpm === undefined) {
+        throw new MarketConfigError("fees must be whole parts per million, at most 1,000,000");
+      }
+      next = resolveMarket({
+        ...this.resolved.config,
+        priceStep: rules.priceStep as number,
+        quantityStep: rules.quantityStep as number,
+        minQuantity: rules.minQuantity as number,
+        minNotional: rules.minNotional as number,
+        priceBandBps: rules.priceBandBps as number,
+      });
+    } catch (error) {
+      if (!(error instanceof MarketConfigError)) throw error;
+      this.reject(sink, time, "rules", {}, "INVALID_PARAM");
+      return;
+    }
+    this.resolved = next;
+    sink.rulesChanged(
+      ++this.seqNo,
+      time,
+      next.priceStep,
+      next.quantityStep,
+      next.minQuantity,
+      next.minNotional,
+      next.priceBandBps,
+      makerFeePpm ?? null,
+      takerFeePpm ?? null,
+    );
+    const { priceStep, quantityStep } = next;
+    if (priceStep === 1 && quantityStep === 1) return;
+    const misfits: number[] = [];
+    for (const ladder of [this.bids, this.asks]) {
+      for (let i = 0; i < ladder.length; i++) {
+        const level = ladder.levels[i] ?? NIL;
+        const offTick = this.levelPrice(level) % priceStep !== 0;
+        let slot = this.li[(level << 3) + L_HEAD] ?? NIL;
+        for (; slot !== NIL; slot = this.oi[(slot << 3) + I_NEXT] ?? NIL) {
+          if (offTick || this.orderLeft(slot) % quantityStep !== 0) {
+            misfits.push(this.orderId(slot));
+          }
+        }
+      }
+    }
+    for (const list of [this.gteStops, this.lteStops]) {
+      for (const slot of list) {
+        if (
+          (this.cPrice[slot] ?? 0) % priceStep !== 0 ||
+          (this.cStop[slot] ?? 0) % priceStep !== 0 ||
+          this.orderLeft(slot) % quantityStep !== 0
+        ) {
+          misfits.push(this.orderId(slot));
+        }
+      }
+    }
+    misfits.sort((a, b) => a - b);
+    for (const orderId of misfits) {
+      this.cancelSlot(sink, time, this.findOrder(orderId), "market_rules");
+    }
+  }
+
+  // ---------------------------------------------------------------- delist
+
+  /**
+   * Closes the market: halts it, cancels every resting order (best bid and ask levels first,
+   * each queue in time order) and then every untriggered stop in firing order, all with reason
+   * "delisted", forgets every armed price trigger, and emits `delisted`. Idempotent.
+   */
+  private delist(c: DelistCommand, sink: EventSink): void {
+    if (this.isDelisted) return;
+    const time = timeOf(c.time);
+    this.isHalted = true;
+    this.isDelisted = true;
+    let cancelled = 0;
+    for (const ladder of [this.bids, this.asks]) {
+      while (ladder.length > 0) {
+        const level = ladder.best();
+        const slot = this.li[(level << 3) + L_HEAD] ?? NIL;
+        invariant(slot !== NIL, "empty level in the book");
+        this.cancelSlot(sink, time, slot, "delisted");
+        cancelled += 1;
+      }
+    }
+    for (const list of [this.gteStops, this.lteStops]) {
+      while (list.length > 0) {
+        this.cancelSlot(sink, time, list[list.length - 1] ?? NIL, "delisted");
+        cancelled += 1;
+      }
+    }
+    const disarmed = this.triggerIndex.size;
+    this.gteTriggers.length = 0;
+    this.lteTriggers.length = 0;
+    this.triggerIndex.clear();
+    sink.delisted(++this.seqNo, time, cancelled, disarmed);
+  }
+
   // ---------------------------------------------------------------- amend
 
   private amend(c: AmendCommand, sink: EventSink): void {
@@ -1088,7 +1247,7 @@ export class MatchingEngine {
       }
     }
     const quantity = c.amount !== undefined ? c.amount - filled : (c.quantity ?? oldLeft);
-    if (!isPositiveInteger(price)) {
+    if (!isPositiveInteger(price) || price % market.priceStep !== 0) {
       this.reject(sink, time, "amend", c, "TICK_SIZE");
       return;
     }
@@ -1096,7 +1255,7 @@ export class MatchingEngine {
       this.reject(sink, time, "amend", c, "PRICE_TOO_HIGH");
       return;
     }
-    if (!isPositiveInteger(quantity)) {
+    if (!isPositiveInteger(quantity) || quantity % market.quantityStep !== 0) {
       this.reject(sink, time, "amend", c, "LOT_SIZE");
       return;
     }
@@ -1547,6 +1706,7 @@ export class MatchingEngine {
       seq: this.seqNo,
       lastPrice: this.last,
       halted: this.isHalted,
+      ...(this.isDelisted ? { delisted: true } : {}),
       bids,
       asks,
       stops,
@@ -1572,6 +1732,13 @@ export class MatchingEngine {
     engine.seqNo = snapshot.seq;
     engine.last = snapshot.lastPrice;
     engine.isHalted = snapshot.halted;
+    invariant(
+      snapshot.delisted === undefined ||
+        (snapshot.delisted === true && snapshot.halted) ||
+        snapshot.delisted === false,
+      "snapshot delisted",
+    );
+    engine.isDelisted = snapshot.delisted === true;
     for (const [expected, orders] of [
       ["buy", snapshot.bids],
       ["sell", snapshot.asks],

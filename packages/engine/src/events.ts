@@ -98,6 +98,18 @@ export interface EventSink {
   level(seq: number, time: number, side: Side, price: number, quantity: number): void;
   halted(seq: number, time: number): void;
   resumed(seq: number, time: number): void;
+  delisted(seq: number, time: number, cancelled: number, disarmed: number): void;
+  rulesChanged(
+    seq: number,
+    time: number,
+    priceStep: number,
+    quantityStep: number,
+    minQuantity: number,
+    minNotional: number,
+    priceBandBps: number,
+    makerFeePpm: number | null,
+    takerFeePpm: number | null,
+  ): void;
 }
 
 /** Builds the plain-object events; `take()` hands them over and starts a new list. */
@@ -272,5 +284,34 @@ export class EventCollector implements EventSink {
 
   resumed(seq: number, time: number): void {
     this.events.push({ type: "resumed", seq, time });
+  }
+
+  rulesChanged(
+    seq: number,
+    time: number,
+    priceStep: number,
+    quantityStep: number,
+    minQuantity: number,
+    minNotional: number,
+    priceBandBps: number,
+    makerFeePpm: number | null,
+    takerFeePpm: number | null,
+  ): void {
+    this.events.push({
+      type: "rulesChanged",
+      seq,
+      time,
+      priceStep,
+      quantityStep,
+      minQuantity,
+      minNotional,
+      priceBandBps,
+      makerFeePpm,
+      takerFeePpm,
+    });
+  }
+
+  delisted(seq: number, time: number, cancelled: number, disarmed: number): void {
+    this.events.push({ type: "delisted", seq, time, cancelled, disarmed });
   }
 }

@@ -22,6 +22,10 @@ export interface ResolvedMarket {
   readonly priceBandBps: number;
   readonly maxOpenOrdersPerUser: number;
   readonly maxOrders: number;
+  /** Ticks a price must be a multiple of (1: any whole tick). */
+  readonly priceStep: number;
+  /** Lots a quantity must be a multiple of (1: any whole lot). */
+  readonly quantityStep: number;
 }
 
 export class MarketConfigError extends Error {
@@ -68,6 +72,16 @@ export function resolveMarket(config: MarketConfig): ResolvedMarket {
   if (minQuantity > maxQuantity) {
     throw new MarketConfigError(`${config.symbol}: minQuantity exceeds maxQuantity`);
   }
+  const priceStep = requireInteger("priceStep", config.priceStep ?? 1, 1);
+  const quantityStep = requireInteger("quantityStep", config.quantityStep ?? 1, 1);
+  if (priceStep > maxPrice) {
+    throw new MarketConfigError(`${config.symbol}: priceStep exceeds maxPrice, no price would fit`);
+  }
+  if (quantityStep > maxQuantity) {
+    throw new MarketConfigError(
+      `${config.symbol}: quantityStep exceeds maxQuantity, no amount would fit`,
+    );
+  }
 
   const maxNotional = BigInt(maxPrice) * BigInt(maxQuantity) * scale.quotePerTickLot;
   if (maxNotional > MAX_SAFE) {
@@ -106,5 +120,7 @@ export function resolveMarket(config: MarketConfig): ResolvedMarket {
     priceBandBps,
     maxOpenOrdersPerUser,
     maxOrders,
+    priceStep,
+    quantityStep,
   };
 }

@@ -5,6 +5,7 @@ import type { CancelReason, RejectReason } from "./types";
 export const REJECT_REASONS: readonly RejectReason[] = [
   "INVALID_PARAM",
   "MARKET_HALTED",
+  "MARKET_CLOSED",
   "DUPLICATE_ORDER_ID",
   "TICK_SIZE",
   "PRICE_TOO_HIGH",
@@ -29,6 +30,7 @@ export type GateLabel =
 export const GATE_LABELS: Readonly<Record<RejectReason, GateLabel>> = {
   INVALID_PARAM: "INVALID_PARAM_VALUE",
   MARKET_HALTED: "INVALID_PARAM_VALUE",
+  MARKET_CLOSED: "INVALID_PARAM_VALUE",
   DUPLICATE_ORDER_ID: "INVALID_PARAM_VALUE",
   TICK_SIZE: "INVALID_PRECISION",
   PRICE_TOO_HIGH: "INVALID_PARAM_VALUE",
@@ -46,10 +48,13 @@ export const GATE_LABELS: Readonly<Record<RejectReason, GateLabel>> = {
 export const REJECT_MESSAGES: Readonly<Record<RejectReason, string>> = {
   INVALID_PARAM: "malformed command: a field is missing, of the wrong kind or out of range",
   MARKET_HALTED: "the market is halted: only cancels and quantity decreases are accepted",
+  MARKET_CLOSED: "the market is delisted: it accepts no order again",
   DUPLICATE_ORDER_ID: "an open order with this id already exists in the market",
-  TICK_SIZE: "price is not a positive whole number of ticks",
+  TICK_SIZE:
+    "price is not a positive whole number of ticks, or not a multiple of the market's tick",
   PRICE_TOO_HIGH: "price is above the market's maximum price",
-  LOT_SIZE: "amount is not a positive whole number of lots (or quote minor units)",
+  LOT_SIZE:
+    "amount is not a positive whole number of lots (or quote minor units), or not a multiple of the market's lot",
   AMOUNT_TOO_LARGE: "amount is above the market's maximum order size",
   AMOUNT_TOO_LITTLE: "amount or order value is below the market's minimum",
   PRICE_BAND: "price is too far from the last trade price",
@@ -66,4 +71,8 @@ export const FINISH_AS: Readonly<Record<CancelReason, string>> = {
   fok: "fok",
   stp: "stp",
   poc: "poc",
+  // spotx's own: gate.io shows a delisted order as "cancelled" (the gate.io API maps it).
+  delisted: "delisted",
+  // spotx's own too: a rules change cancelled it (the gate.io API shows "cancelled").
+  market_rules: "market_rules",
 };

@@ -49,6 +49,14 @@ export interface MarketConfig {
   maxOpenOrdersPerUser: number;
   /** Most orders the book holds at once (resting and stops); default and upper bound 2^24 − 2 (lower if maxQuantity needs: maxOrders × maxQuantity ≤ 2^53 − 1). */
   maxOrders?: number;
+  /**
+   * The tick an operator set after listing, in ticks (default 1): limit and stop prices must be
+   * a multiple of it. The unit (`tickSize`) never changes once a market lists, so stored prices
+   * keep their meaning; only the step coarsens (docs/decisions/006).
+   */
+  priceStep?: number;
+  /** The lot an operator set after listing, in lots (default 1): quantities are multiples of it. */
+  quantityStep?: number;
 }
 
 /**
@@ -152,6 +160,50 @@ export interface ResumeCommand {
   time: number;
 }
 
+/**
+ * The market's changeable rules, all engine integers. Fees are not the engine's business: it
+ * only echoes them on `rulesChanged`, so settlement switches rates at exactly this sequence point.
+ */
+export interface MarketRulesChange {
+  /** Ticks (≥ 1): prices must be multiples of it. */
+  priceStep: number;
+  /** Lots (≥ 1): quantities must be multiples of it. */
+  quantityStep: number;
+  /** Lots (≥ 1). */
+  minQuantity: number;
+  /** Quote minor units (≥ 0). */
+  minNotional: number;
+  /** Basis points (≥ 0; 0 = no band). */
+  priceBandBps: number;
+  /** Parts per million, echoed on `rulesChanged`; absent: unchanged. */
+  makerFeePpm?: number;
+  takerFeePpm?: number;
+}
+
+/**
+ * Change the market's rules (an operator's action). Emits `rulesChanged`, then cancels (reason
+ * `market_rules`), by ascending order id, every resting or stop order whose price, stop price or
+ * remaining quantity is not a multiple of the new steps; everything else keeps resting (the
+ * minimums and the band apply to new orders and amends only). A config `resolveMarket` refuses
+ * is rejected `INVALID_PARAM` and changes nothing.
+ */
+export interface RulesCommand {
+  type: "rules";
+  time: number;
+  rules: MarketRulesChange;
+}
+
+/**
+ * Close the market for good (an operator's delisting): it halts, every resting order and every
+ * untriggered stop is cancelled with reason "delisted", every armed price trigger is forgotten,
+ * then `delisted` is emitted. From then on places and arms are refused (MARKET_CLOSED), a resume
+ * changes nothing, and a second delist emits nothing.
+ */
+export interface DelistCommand {
+  type: "delist";
+  time: number;
+}
+
 export type Command =
   | PlaceCommand
   | CancelCommand
@@ -160,7 +212,9 @@ export type Command =
   | ArmCommand
   | DisarmCommand
   | HaltCommand
-  | ResumeCommand;
+  | ResumeCommand
+  | DelistCommand
+  | RulesCommand;
 
 export type CommandType = Command["type"];
 
@@ -168,6 +222,7 @@ export type CommandType = Command["type"];
 export type RejectReason =
   | "INVALID_PARAM"
   | "MARKET_HALTED"
+  | "MARKET_CLOSED"
   | "DUPLICATE_ORDER_ID"
   | "TICK_SIZE"
   | "PRICE_TOO_HIGH"
@@ -180,8 +235,12 @@ export type RejectReason =
   | "POC_FILL_IMMEDIATELY"
   | "ORDER_NOT_FOUND";
 
-/** Why an accepted order stopped; matches gate.io `finish_as` except "user" (= "cancelled"). */
-export type CancelReason = "user" | "ioc" | "fok" | "stp" | "poc";
+/**
+ * Why an accepted order stopped; matches gate.io `finish_as` except "user" (= "cancelled"),
+ * "delisted", and "market_rules" (a rules change left its price or amount off the new tick or
+ * lot; gate.io has no such value, so its wire says "cancelled").
+ */
+export type CancelReason = "user" | "ioc" | "fok" | "stp" | "poc" | "delisted" | "market_rules";
 
 interface EventBase {
   /** The market's sequence number: 1 for the first event ever, then strictly +1. */
@@ -310,6 +369,32 @@ export interface ResumedEvent extends EventBase {
   type: "resumed";
 }
 
+/** The market's rules changed (a `rules` command); any `market_rules` cancels follow it. */
+export interface RulesChangedEvent extends EventBase {
+  type: "rulesChanged";
+  priceStep: number;
+  quantityStep: number;
+  minQuantity: number;
+  minNotional: number;
+  priceBandBps: number;
+  /** null: the command left the fee unchanged. */
+  makerFeePpm: number | null;
+  takerFeePpm: number | null;
+}
+
+/**
+ * The market was delisted: its book is empty (each order's `cancelled`, reason "delisted",
+ * came before this event), its price triggers are forgotten (`disarmed` counts them), and it
+ * accepts no order again.
+ */
+export interface DelistedEvent extends EventBase {
+  type: "delisted";
+  /** Orders cancelled by the delisting (resting and stops). */
+  cancelled: number;
+  /** Armed price triggers forgotten by the delisting. */
+  disarmed: number;
+}
+
 export type EngineEvent =
   | AcceptedEvent
   | RejectedEvent
@@ -320,7 +405,9 @@ export type EngineEvent =
   | FiredEvent
   | LevelEvent
   | HaltedEvent
-  | ResumedEvent;
+  | ResumedEvent
+  | DelistedEvent
+  | RulesChangedEvent;
 
 /** L2 depth, best level first; each entry is [price in ticks, total quantity in lots]. */
 export interface Depth {

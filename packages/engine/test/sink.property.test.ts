@@ -40,6 +40,12 @@ class RawSink implements EventSink {
   resumed(...args: unknown[]) {
     this.rows.push(["resumed", ...args]);
   }
+  delisted(...args: unknown[]) {
+    this.rows.push(["delisted", ...args]);
+  }
+  rulesChanged(...args: unknown[]) {
+    this.rows.push(["rulesChanged", ...args]);
+  }
 }
 
 const FIELDS: Record<string, string[]> = {
@@ -92,6 +98,18 @@ const FIELDS: Record<string, string[]> = {
   level: ["seq", "time", "side", "price", "quantity"],
   halted: ["seq", "time"],
   resumed: ["seq", "time"],
+  delisted: ["seq", "time", "cancelled", "disarmed"],
+  rulesChanged: [
+    "seq",
+    "time",
+    "priceStep",
+    "quantityStep",
+    "minQuantity",
+    "minNotional",
+    "priceBandBps",
+    "makerFeePpm",
+    "takerFeePpm",
+  ],
 };
 
 describe("the low-allocation sink path", () => {

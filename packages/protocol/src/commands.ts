@@ -25,6 +25,8 @@ export const LOGGED_COMMAND_TYPES = [
   "disarm",
   "halt",
   "resume",
+  "delist",
+  "rules",
 ] as const;
 
 export type CommandMessage = {
@@ -228,5 +230,51 @@ export function haltCommand(market: string, halted: boolean, time: number): Comm
     v: COMMAND_MESSAGE_VERSION,
     market,
     command: halted ? { type: "halt", time } : { type: "resume", time },
+  };
+}
+
+/**
+ * Closes a market for good (admin.markets.delist): written to the outbox with the operator's
+ * audit row, so it reaches the engine in the market's order like any cancel.
+ */
+export function delistCommand(market: string, time: number): CommandMessage {
+  return { v: COMMAND_MESSAGE_VERSION, market, command: { type: "delist", time } };
+}
+
+/**
+ * Changes a listed market's rules (admin.markets.changeRules): written to the outbox with the
+ * operator's audit row, so the change takes its place in the market's log like any command.
+ * Steps, minimums and band are engine integers (ticks, lots, quote minor units, bps), checked
+ * at the edge; the fees (ppm) ride along for settlement to switch at the same sequence point.
+ */
+export function rulesCommand(
+  market: string,
+  rules: {
+    priceStepTicks: bigint;
+    amountStepLots: bigint;
+    minBaseLots: bigint;
+    minQuoteAmount: bigint;
+    priceBandBps: number;
+    makerFeePpm: number;
+    takerFeePpm: number;
+  },
+  time: number,
+): CommandMessage {
+  return {
+    v: COMMAND_MESSAGE_VERSION,
+    market,
+    command: {
+      type: "rules",
+      time,
+      rules: {
+        priceStep: Number(rules.priceStepTicks),
+        quantityStep: Number(rules.amountStepLots),
+        minQuantity: Number(rules.minBaseLots),
+        minNotional: Number(rules.minQuoteAmount),
+        priceBandBps: rules.priceBandBps,
+        makerFeePpm: rules.makerFeePpm,
+        takerFeePpm: rules.takerFeePpm,
+      },
+    },
   };
 }

@@ -16,7 +16,19 @@ export type MarketRules = {
   minQuoteAmount: bigint;
   priceBandBps: number;
   maxOpenOrdersPerUser: number;
+  /** The tick as a number of price units (ticks), ≥ 1; absent = 1 (docs/decisions/006). */
+  priceStepTicks?: bigint;
+  /** The lot as a number of amount units (lots), ≥ 1; absent = 1. */
+  amountStepLots?: bigint;
+  /**
+   * The engine rules the market had when it listed, kept once its rules first change; null or
+   * absent while they never changed (then they are the current ones). See listingMarketConfig.
+   */
+  listed?: ListedRules | null;
 };
+
+/** What a rules change can move, as the market listed with it. */
+export type ListedRules = { minBaseLots: bigint; minQuoteAmount: bigint; priceBandBps: number };
 
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
@@ -68,5 +80,24 @@ export function engineMarketConfig(rules: MarketRules): MarketConfig {
     maxQuoteAmount: Number(bounds.maxQuoteAmount),
     priceBandBps: rules.priceBandBps,
     maxOpenOrdersPerUser: rules.maxOpenOrdersPerUser,
+    ...(rules.priceStepTicks !== undefined && rules.priceStepTicks !== 1n
+      ? { priceStep: Number(rules.priceStepTicks) }
+      : {}),
+    ...(rules.amountStepLots !== undefined && rules.amountStepLots !== 1n
+      ? { quantityStep: Number(rules.amountStepLots) }
+      : {}),
   };
+}
+
+/**
+ * The config a market's engine STARTS from when it has no snapshot and replays its orders topic
+ * from the beginning: the rules it listed with, not the current row's. The row holds the rules
+ * of the last change settlement applied; replaying the commands from before that change under
+ * them would refuse or cancel what the live engine did not, and the events would differ. The
+ * `rules` commands in the log bring the engine to the current rules at the same points as
+ * before. (Snapshots carry their config, steps included, so a restore needs nothing of this.)
+ */
+export function listingMarketConfig(rules: MarketRules): MarketConfig {
+  const { listed, priceStepTicks: _p, amountStepLots: _a, ...unchanged } = rules;
+  return engineMarketConfig({ ...unchanged, ...(listed ?? {}) });
 }

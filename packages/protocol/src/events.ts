@@ -8,7 +8,17 @@ import { z } from "zod";
 export const EVENT_MESSAGE_VERSION = 1;
 
 /** gate.io's finish_as for an order the engine ended without (or before) filling it fully. */
-export type CancelFinishAs = "cancelled" | "ioc" | "fok" | "poc" | "stp" | "filled";
+export type CancelFinishAs =
+  | "cancelled"
+  | "ioc"
+  | "fok"
+  | "poc"
+  | "stp"
+  | "filled"
+  /** spotx's own: the market was delisted (gate.io's wire shows "cancelled"). */
+  | "delisted"
+  /** spotx's own: a rules change left the order off the new tick or lot (gate.io: "cancelled"). */
+  | "market_rules";
 
 /**
  * A `cancelled` event as published: the engine's event plus the finish_as settlement records.

@@ -5,6 +5,7 @@ export * from "./commands";
 export * from "./engine-market";
 export * from "./events";
 export * from "./operator-feed";
+export * from "./pipeline-history";
 export * from "./price-order-changes";
 export * from "./settled-orders";
 export * from "./socket";

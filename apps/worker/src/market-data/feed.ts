@@ -211,6 +211,18 @@ export class MarketFeed {
             time: event.time,
           });
           break;
+        case "delisted":
+          // Closed for good: the book's levels went to zero with the cancels before this event.
+          this.halted = true;
+          this.statuses.push({
+            market: this.market.symbol,
+            halted: true,
+            reason: "delisted",
+            source: "engine",
+            time: event.time,
+            closed: true,
+          });
+          break;
         default:
           break;
       }

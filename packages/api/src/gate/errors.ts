@@ -71,6 +71,9 @@ const LEDGER_TO_GATE: Partial<Record<LedgerLabel, GateLabel>> = {
   ORDER_CLOSED: "ORDER_CLOSED",
   NOT_FOUND: "NOT_FOUND",
   FORBIDDEN: "FORBIDDEN",
+  // A delisted pair: gate.io has no label of its own for it; INVALID_CURRENCY_PAIR is what it
+  // answers for a pair that cannot be traded (and what a halted one gets here too).
+  MARKET_CLOSED: "INVALID_CURRENCY_PAIR",
 };
 
 /** Any failure as the GateError to answer with; unexpected ones are logged here. */

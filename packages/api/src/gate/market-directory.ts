@@ -13,7 +13,8 @@ import { GateError } from "./errors";
 export type GateMarket = MarketPrecision & {
   baseName: string;
   quoteName: string;
-  status: "trading" | "halted";
+  /** `closed`: delisted; its pair shows `trade_status: "untradable"`, its history stays. */
+  status: "trading" | "halted" | "closed";
   minBaseLots: bigint;
   minQuoteAmount: bigint;
   makerFeePpm: number;
@@ -22,6 +23,9 @@ export type GateMarket = MarketPrecision & {
   maxQuoteAmount: bigint;
   /** The largest amount, in lots. */
   maxLots: bigint;
+  /** The tick and the lot as multiples of the listing units (decisions/006). */
+  priceStepTicks: bigint;
+  amountStepLots: bigint;
   createdAt: Date;
 };
 
@@ -126,6 +130,8 @@ export class MarketDirectory {
         takerFeePpm: market.takerFeePpm,
         maxQuoteAmount: bounds.maxQuoteAmount,
         maxLots: bounds.maxQuantity,
+        priceStepTicks: market.priceStepTicks,
+        amountStepLots: market.amountStepLots,
         createdAt: market.createdAt,
       });
     }
@@ -177,8 +183,10 @@ export class MarketDirectory {
       min_quote_amount: unitsToDecimal(m.minQuoteAmount, m.quoteDecimals),
       max_base_amount: unitsToDecimal(m.maxLots, m.amountPrecision),
       max_quote_amount: unitsToDecimal(m.maxQuoteAmount, m.quoteDecimals),
-      amount_precision: m.amountPrecision,
-      precision: m.pricePrecision,
+      // The decimals of the current tick and lot: a tick of 0.05 (5 units of 0.01) is 2, one of
+      // 0.1 is 1. gate.io has no step field; prices off the step are refused INVALID_PRECISION.
+      amount_precision: stepDecimals(m.amountStepLots, m.amountPrecision),
+      precision: stepDecimals(m.priceStepTicks, m.pricePrecision),
       trade_status: this.tradable(m) ? "tradable" : "untradable",
       sell_start: start,
       buy_start: start,
@@ -203,4 +211,15 @@ export class MarketDirectory {
       chain: asset.symbol,
     };
   }
+}
+
+/** Decimals of a step of `step` units of 10^-precision: trailing zeros of the step come off. */
+export function stepDecimals(step: bigint, precision: number): number {
+  let decimals = precision;
+  let rest = step;
+  while (decimals > 0 && rest % 10n === 0n) {
+    rest /= 10n;
+    decimals -= 1;
+  }
+  return decimals;
 }

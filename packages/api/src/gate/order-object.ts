@@ -51,6 +51,8 @@ export function gateStatus(status: Order["status"]): GateOrderStatus {
 }
 
 export function gateFinishAs(order: Pick<Order, "finishAs" | "rejectReason">): GateFinishAs {
+  // gate.io has no finish_as for a delisting or a rules change: those orders show as cancelled.
+  if (order.finishAs === "delisted" || order.finishAs === "market_rules") return "cancelled";
   if (order.finishAs !== "rejected") return order.finishAs;
   return order.rejectReason === "POC_FILL_IMMEDIATELY" ? "poc" : "cancelled";
 }

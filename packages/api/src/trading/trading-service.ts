@@ -17,7 +17,7 @@ import {
 } from "@spotx/db";
 import { type AmendOutcome, requestAmend } from "@spotx/db/amend";
 import { createPriceOrder, endPriceOrders, type PriceOrder } from "@spotx/db/price-orders";
-import { decimalToUnits } from "@spotx/engine";
+import { decimalToUnits, unitsToDecimal } from "@spotx/engine";
 import type { Topology } from "@spotx/platform/topology";
 import {
   amendCommand,
@@ -76,6 +76,13 @@ export type OrderOrigin = "apiv4" | "web";
 
 const bad = (message: string) => new LedgerError("INVALID_PARAM_VALUE", message);
 
+/** A delisted market takes nothing new (its history stays readable; cancels find nothing left). */
+function refuseClosed(spec: MarketSpec): void {
+  if (spec.status === "closed") {
+    throw new LedgerError("MARKET_CLOSED", `${spec.symbol} was delisted: it takes no orders`);
+  }
+}
+
 /** The most price-triggered orders one user may have waiting in one market. */
 export const MAX_OPEN_PRICE_ORDERS = 100;
 
@@ -115,6 +122,7 @@ export class TradingService {
     const r = checked(placeOrderRequest, request, "order");
     const market = await this.market(r.market);
     const { spec } = market;
+    refuseClosed(spec);
     const halt = this.options.halts.get(spec.symbol);
     if (halt.halted || spec.status !== "trading") {
       throw new LedgerError(
@@ -165,8 +173,17 @@ export class TradingService {
     const market = await this.market(r.market);
     const { spec, bounds } = market;
     const priceTicks = r.price === undefined ? null : units(r.price, spec.pricePrecision, "price");
+    refuseClosed(spec);
     if (priceTicks !== null) {
       if (priceTicks <= 0n) throw bad("price must be positive");
+      onStep(
+        priceTicks,
+        spec.priceStepTicks,
+        spec.pricePrecision,
+        "price",
+        `${r.price}`,
+        spec.symbol,
+      );
       if (priceTicks > bounds.maxPrice) throw bad(`price is above ${spec.symbol}'s maximum`);
       const halt = this.options.halts.get(spec.symbol);
       if (halt.halted || spec.status !== "trading") {
@@ -180,6 +197,14 @@ export class TradingService {
     const amount = r.amount === undefined ? null : units(r.amount, spec.amountPrecision, "amount");
     if (amount !== null) {
       if (amount <= 0n) throw bad("amount must be positive");
+      onStep(
+        amount,
+        spec.amountStepLots,
+        spec.amountPrecision,
+        "amount",
+        `${r.amount}`,
+        spec.symbol,
+      );
       if (amount > bounds.maxQuantity) throw bad(`amount is above ${spec.symbol}'s maximum`);
     }
     const found = await this.findOrder(userId, spec.symbol, r.orderId);
@@ -226,6 +251,7 @@ export class TradingService {
     const r = checked(priceOrderRequest, request, "price order");
     const market = await this.market(r.market);
     const { spec, bounds } = market;
+    refuseClosed(spec);
     if (spec.status !== "trading") {
       throw new LedgerError("INVALID_CURRENCY_PAIR", `${spec.symbol} is not trading`);
     }
@@ -380,6 +406,10 @@ export class TradingService {
     const marketBuy = r.type === "market" && r.side === "buy";
     const amount = units(r.amount, marketBuy ? spec.quoteDecimals : spec.amountPrecision, "amount");
     if (amount <= 0n) throw bad("amount must be positive");
+    // A market buy spends any amount of quote; everything else is a whole number of lots.
+    if (!marketBuy) {
+      onStep(amount, spec.amountStepLots, spec.amountPrecision, "amount", r.amount, spec.symbol);
+    }
 
     let priceTicks: bigint | null = null;
     let timeInForce = r.timeInForce ?? (r.type === "limit" ? "gtc" : "ioc");
@@ -387,6 +417,7 @@ export class TradingService {
       if (r.price === undefined) throw bad("a limit order needs a price");
       priceTicks = units(r.price, spec.pricePrecision, "price");
       if (priceTicks <= 0n) throw bad("price must be positive");
+      onStep(priceTicks, spec.priceStepTicks, spec.pricePrecision, "price", r.price, spec.symbol);
       if (priceTicks > bounds.maxPrice) throw bad(`price is above ${spec.symbol}'s maximum`);
       if (amount > bounds.maxQuantity) throw bad(`amount is above ${spec.symbol}'s maximum`);
       if (amount < spec.minBaseLots) {
@@ -494,4 +525,24 @@ function units(text: string, decimals: number, field: string): bigint {
     );
   }
   throw bad(`${field} "${text}" is not a decimal number`);
+}
+
+/**
+ * The market's tick or lot, which an operator may have made coarser than the listing units
+ * (decisions/006): a value off it is refused with the label of a value with too many decimals.
+ */
+function onStep(
+  value: bigint,
+  step: bigint,
+  decimals: number,
+  field: "price" | "amount",
+  text: string,
+  symbol: string,
+): void {
+  if (value % step === 0n) return;
+  const size = unitsToDecimal(step, decimals);
+  throw new LedgerError(
+    "INVALID_PRECISION",
+    `${field} ${text} is not a multiple of ${symbol}'s ${field === "price" ? "tick" : "lot"} ${size}`,
+  );
 }

@@ -148,42 +148,11 @@ describe("admin.markets", () => {
       minQuoteAmount: "0.0001",
     };
     expect(await refusal(caller.admin.markets.create(again))).toEqual({
-      label: "INVALID_PARAM_VALUE",
-      status: 400,
+      label: "MARKET_EXISTS",
+      status: 409,
     });
     const markets = await f.db.select({ symbol: schema.markets.symbol }).from(schema.markets);
     expect(markets.map((m) => m.symbol).sort()).toEqual(["BTC_USDT", "ETH_BTC", "ETH_USDT"]);
-  });
-
-  it("changes fees, auditing the rates before and after", async () => {
-    const caller = await admin();
-    const changed = await caller.admin.markets.setFees({
-      symbol: "ETH_USDT",
-      makerFeePercent: "0.08",
-      takerFeePercent: "0.25",
-      reason: "promotion ended",
-    });
-    expect(changed).toMatchObject({ makerFeePercent: "0.08", takerFeePercent: "0.25" });
-    const [row] = await f.db
-      .select()
-      .from(schema.markets)
-      .where(eq(schema.markets.symbol, "ETH_USDT"));
-    expect(row).toMatchObject({ makerFeePpm: 800, takerFeePpm: 2_500 });
-    expect((await lastAudit("market:ETH_USDT"))?.details).toMatchObject({
-      reason: "promotion ended",
-      before: { makerFeePercent: "0.1", takerFeePercent: "0.2" },
-      after: { makerFeePercent: "0.08", takerFeePercent: "0.25" },
-    });
-    expect(
-      await refusal(
-        caller.admin.markets.setFees({
-          symbol: "DOGE_USDT",
-          makerFeePercent: "0.1",
-          takerFeePercent: "0.1",
-          reason: "no such market",
-        }),
-      ),
-    ).toEqual({ label: "INVALID_CURRENCY_PAIR", status: 400 });
   });
 
   it("halts a market — placement refused within a second — and resumes it", async () => {

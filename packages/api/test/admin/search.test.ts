@@ -127,8 +127,13 @@ describe("admin.audit.search", () => {
     const caller = await f.callerAs(operator);
     await caller.admin.users.freeze({ userId: bob.id, reason: "review" });
     await caller.admin.users.unfreeze({ userId: bob.id, reason: "reviewed" });
-    await caller.admin.markets.setFees({
+    await caller.admin.markets.changeRules({
       symbol: "ETH_USDT",
+      tickSize: "0.01",
+      lotSize: "0.0001",
+      minBaseAmount: "0.001",
+      minQuoteAmount: "1",
+      priceBandPercent: "10",
       makerFeePercent: "0.1",
       takerFeePercent: "0.3",
       reason: "new schedule",
@@ -142,8 +147,8 @@ describe("admin.audit.search", () => {
       details: { reason: "reviewed", before: { status: "frozen" }, after: { status: "active" } },
     });
     expect(userActions.items[0]?.hash).toMatch(/^[0-9a-f]{64}$/);
-    const fees = await caller.admin.audit.search({ action: "market.fees", actorId: operator.id });
-    expect(fees.items.map((a) => a.subject)).toEqual(["market:ETH_USDT"]);
+    const rules = await caller.admin.audit.search({ action: "market.rules", actorId: operator.id });
+    expect(rules.items.map((a) => a.subject)).toEqual(["market:ETH_USDT"]);
     const aboutBob = await caller.admin.audit.search({ subject: `user:${bob.id}`, limit: 1 });
     expect(aboutBob.items.map((a) => a.action)).toEqual(["user.unfreeze"]);
     const older = await caller.admin.audit.search({

@@ -1,9 +1,8 @@
 "use client";
 // The Markets page: every market with its rules, fees and live halt; halt and resume with a
 // reason (through etcd — every process sees it within a second — and the markets table in one
-// step), change fees, and list a new market. Tick, lot, price band and minimums are shown, not
-// edited: the engine keeps them in its own state and snapshots, so changing them on a live
-// market needs an engine command that every replay sees (not built yet; README's admin section).
+// step), change fees, change a market's rules (tick, lot, minimums, band, fees — an engine
+// command, see market-rules-dialog.tsx), and list a new market.
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useId, useState } from "react";
 import { formatDecimal } from "../../lib/market-format";
@@ -19,6 +18,9 @@ import { Table, Td, Th, tableStateOf } from "../ui/table";
 import { useToast } from "../ui/toast";
 import { ActionDialog } from "./action-dialog";
 import { refusalText } from "./console-errors";
+import { DelistDialog } from "./delist-dialog";
+import { CreateAssetDialog } from "./market-listing";
+import { MarketRulesDialog } from "./market-rules-dialog";
 import type { AdminMarketView } from "./views";
 
 /** One step of a precision as text: 2 → "0.01", 0 → "1" (string work, no floats). */
@@ -28,8 +30,10 @@ export function stepOf(precision: number): string {
 
 type Action =
   | { kind: "halt" | "resume"; market: AdminMarketView }
-  | { kind: "fees"; market: AdminMarketView }
-  | { kind: "create" };
+  | { kind: "rules"; market: AdminMarketView }
+  | { kind: "delist"; market: AdminMarketView }
+  | { kind: "create" }
+  | { kind: "asset" };
 
 export function MarketsAdmin({ initial }: { initial: AdminMarketView[] | null }) {
   const trpc = useTRPC();
@@ -57,9 +61,14 @@ export function MarketsAdmin({ initial }: { initial: AdminMarketView[] | null })
         flush
         title={`${markets.length} markets`}
         actions={
-          <Button variant="primary" size="sm" onClick={() => setAction({ kind: "create" })}>
-            List a market
-          </Button>
+          <div className="console-actions">
+            <Button size="sm" onClick={() => setAction({ kind: "asset" })}>
+              List an asset
+            </Button>
+            <Button variant="primary" size="sm" onClick={() => setAction({ kind: "create" })}>
+              List a market
+            </Button>
+          </div>
         }
       >
         <Table
@@ -87,7 +96,11 @@ export function MarketsAdmin({ initial }: { initial: AdminMarketView[] | null })
               <tr key={m.symbol} data-testid={`admin-market-${m.symbol}`}>
                 <Th>{m.symbol}</Th>
                 <td>
-                  {halted ? (
+                  {m.status === "closed" ? (
+                    <Badge tone="neutral" data-testid="market-status">
+                      closed
+                    </Badge>
+                  ) : halted ? (
                     <Badge
                       tone="down"
                       title={m.live?.reason ?? undefined}
@@ -112,7 +125,10 @@ export function MarketsAdmin({ initial }: { initial: AdminMarketView[] | null })
                   ) : null}
                 </td>
                 <Td num>
-                  {stepOf(m.pricePrecision)} {m.quote} · {stepOf(m.amountPrecision)} {m.base}
+                  <span data-testid="market-tick">
+                    {m.tickSize} {m.quote}
+                  </span>{" "}
+                  · {m.lotSize} {m.base}
                 </Td>
                 <Td num>
                   {formatDecimal(m.minBaseAmount, 0)} {m.base} ·{" "}
@@ -125,7 +141,9 @@ export function MarketsAdmin({ initial }: { initial: AdminMarketView[] | null })
                 <Td num>{m.liveOrders}</Td>
                 <td>
                   <div className="console-actions">
-                    {halted ? (
+                    {m.status === "closed" ? (
+                      <span className="muted">delisted</span>
+                    ) : halted ? (
                       <Button size="sm" onClick={() => setAction({ kind: "resume", market: m })}>
                         Resume
                       </Button>
@@ -138,9 +156,18 @@ export function MarketsAdmin({ initial }: { initial: AdminMarketView[] | null })
                         Halt
                       </Button>
                     )}
-                    <Button size="sm" onClick={() => setAction({ kind: "fees", market: m })}>
-                      Fees
+                    <Button size="sm" onClick={() => setAction({ kind: "rules", market: m })}>
+                      Change rules
                     </Button>
+                    {m.status === "closed" ? null : (
+                      <Button
+                        size="sm"
+                        variant="danger"
+                        onClick={() => setAction({ kind: "delist", market: m })}
+                      >
+                        Delist
+                      </Button>
+                    )}
                   </div>
                 </td>
               </tr>
@@ -148,12 +175,12 @@ export function MarketsAdmin({ initial }: { initial: AdminMarketView[] | null })
           })}
         </Table>
       </Panel>
-      <Banner title="Tick, lot, price band and minimums are fixed once a market is listed">
-        The engine checks them too and keeps them in its snapshots; a book rebuilt by replay must
-        see the same rules at the same commands, so changing them needs an engine command through
-        the market's log — which the engine does not have yet. Tick and lot can never change on a
-        market with orders: every price and amount of its orders, trades and candles is counted in
-        them.
+      <Banner title="Changing a market's rules goes through its engine">
+        A rules change is a command in the market's log, applied in order like any other (a replay
+        sees it at the same point). Prices and amounts stay counted in the units the market listed
+        with; a tick or lot can only be a whole multiple of them. Resting orders whose price or
+        amount is not a multiple of the new tick or lot are cancelled; everything else keeps
+        resting.
       </Banner>
 
       {action?.kind === "halt" || action?.kind === "resume" ? (
@@ -183,57 +210,19 @@ export function MarketsAdmin({ initial }: { initial: AdminMarketView[] | null })
           testId="market-action"
         />
       ) : null}
-      {action?.kind === "fees" ? (
-        <FeesDialog market={action.market} onClose={() => setAction(null)} onDone={done} />
+      {action?.kind === "rules" ? (
+        <MarketRulesDialog market={action.market} onClose={() => setAction(null)} onDone={done} />
       ) : null}
       {action?.kind === "create" ? (
         <CreateMarketDialog onClose={() => setAction(null)} onDone={done} />
       ) : null}
+      {action?.kind === "asset" ? (
+        <CreateAssetDialog onClose={() => setAction(null)} onDone={done} />
+      ) : null}
+      {action?.kind === "delist" ? (
+        <DelistDialog market={action.market} onClose={() => setAction(null)} onDone={done} />
+      ) : null}
     </>
-  );
-}
-
-function FeesDialog({
-  market,
-  onClose,
-  onDone,
-}: {
-  market: AdminMarketView;
-  onClose: () => void;
-  onDone: (title: string) => void;
-}) {
-  const trpc = useTRPC();
-  const id = useId();
-  const [maker, setMaker] = useState(market.makerFeePercent);
-  const [taker, setTaker] = useState(market.takerFeePercent);
-  const setFees = useMutation(trpc.admin.markets.setFees.mutationOptions());
-  return (
-    <ActionDialog
-      open
-      onClose={onClose}
-      title={`Fees of ${market.symbol}`}
-      description="Settlement charges the new rates from its next batch; resting orders need nothing done. At most 10 %, four decimals."
-      confirmLabel="Change fees"
-      pending={setFees.isPending}
-      error={setFees.error ? refusalText(setFees.error) : null}
-      blocked={maker === "" || taker === ""}
-      onConfirm={(reason) =>
-        setFees.mutate(
-          { symbol: market.symbol, makerFeePercent: maker, takerFeePercent: taker, reason },
-          { onSuccess: () => onDone(`${market.symbol}: fees ${maker}% / ${taker}%`) },
-        )
-      }
-      testId="fees-dialog"
-    >
-      <div className="console-grid" style={{ gridTemplateColumns: "1fr 1fr" }}>
-        <Field id={`${id}-maker`} label="Maker fee">
-          <AmountInput id={`${id}-maker`} value={maker} onValueChange={setMaker} unit="%" />
-        </Field>
-        <Field id={`${id}-taker`} label="Taker fee">
-          <AmountInput id={`${id}-taker`} value={taker} onValueChange={setTaker} unit="%" />
-        </Field>
-      </div>
-    </ActionDialog>
   );
 }
 
@@ -294,7 +283,7 @@ function CreateMarketDialog({
       open
       onClose={onClose}
       title="List a market"
-      description="Both assets must exist. Tick, lot, band and minimums cannot be changed later."
+      description="Both assets must exist. The decimals are the market's units for good; its tick, lot, band and minimums can be changed later (Change rules)."
       confirmLabel="List it"
       pending={create.isPending}
       error={create.error ? refusalText(create.error) : null}

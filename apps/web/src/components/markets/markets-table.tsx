@@ -7,7 +7,7 @@ import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { useMemo, useState } from "react";
 import { useConnectionState } from "../../hooks/socket-connection";
-import { useMarketStatus } from "../../hooks/use-market-status";
+import { initialMarketStatus, useMarketStatus } from "../../hooks/use-market-status";
 import { useTicker } from "../../hooks/use-ticker";
 import {
   formatAmount,
@@ -127,10 +127,7 @@ function MarketRow({
 }) {
   const router = useRouter();
   const ticker = useTicker(market.symbol, initialTicker);
-  const status = useMarketStatus(market.symbol, {
-    halted: market.status === "halted",
-    reason: market.haltReason,
-  });
+  const status = useMarketStatus(market.symbol, initialMarketStatus(market));
   const change = formatChange(ticker?.changePercentage ?? "");
   const href = `/trade/${market.symbol}`;
   const price = (text: string | undefined) => (text ? formatPrice(text, market) : "—");
@@ -165,7 +162,11 @@ function MarketRow({
         {ticker ? `${formatAmount(ticker.baseVolume, market)} ${market.base}` : "—"}
       </Td>
       <td>
-        {status.halted ? (
+        {status.closed ? (
+          <Badge title={status.reason ?? undefined} data-testid="market-closed">
+            closed
+          </Badge>
+        ) : status.halted ? (
           <Badge tone="down" title={status.reason ?? undefined}>
             halted
           </Badge>

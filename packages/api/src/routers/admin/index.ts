@@ -1,12 +1,14 @@
 // The operator console's router: everything under `admin` is operatorProcedure (an active
 // operator's session), and every change an operator makes is written to the audit log.
 import { router } from "../../trpc";
+import { createAssetProcedure, listAssetsProcedure } from "./assets";
 import { searchAuditProcedure } from "./audit";
 import { breakersProcedure } from "./breakers";
 import { kafkaProcedure } from "./kafka";
 import { locksProcedure } from "./locks";
+import { changeRulesProcedure } from "./markets/change-rules";
 import { createMarketProcedure } from "./markets/create";
-import { setFeesProcedure } from "./markets/fees";
+import { delistMarketProcedure } from "./markets/delist";
 import { haltMarketProcedure, resumeMarketProcedure } from "./markets/halt";
 import { listMarketsProcedure } from "./markets/list";
 import { cancelOrderProcedure } from "./orders/cancel";
@@ -20,10 +22,12 @@ import {
 import { listServicesProcedure } from "./services";
 import { searchTradesProcedure } from "./trades";
 import { adjustBalanceProcedure } from "./users/adjust-balance";
+import { revokeApiKeyProcedure, userApiKeysProcedure } from "./users/api-keys";
 import { userDetailProcedure } from "./users/detail";
 import { freezeUserProcedure, unfreezeUserProcedure } from "./users/freeze";
 import { userLedgerProcedure } from "./users/ledger";
 import { searchUsersProcedure } from "./users/search";
+import { endSessionProcedure, userSessionsProcedure } from "./users/sessions";
 import { approveWithdrawalProcedure, rejectWithdrawalProcedure } from "./withdrawals/decide";
 import { withdrawalQueueProcedure } from "./withdrawals/queue";
 
@@ -33,12 +37,17 @@ export const adminRouter = router({
   locks: locksProcedure,
   breakers: breakersProcedure,
   rateLimits: rateLimitsProcedure,
+  assets: router({
+    list: listAssetsProcedure,
+    create: createAssetProcedure,
+  }),
   markets: router({
     list: listMarketsProcedure,
     create: createMarketProcedure,
     halt: haltMarketProcedure,
     resume: resumeMarketProcedure,
-    setFees: setFeesProcedure,
+    delist: delistMarketProcedure,
+    changeRules: changeRulesProcedure,
   }),
   users: router({
     search: searchUsersProcedure,
@@ -47,6 +56,10 @@ export const adminRouter = router({
     freeze: freezeUserProcedure,
     unfreeze: unfreezeUserProcedure,
     adjustBalance: adjustBalanceProcedure,
+    sessions: userSessionsProcedure,
+    endSession: endSessionProcedure,
+    apiKeys: userApiKeysProcedure,
+    revokeApiKey: revokeApiKeyProcedure,
   }),
   orders: router({
     search: searchOrdersProcedure,

@@ -24,7 +24,8 @@ export const marketSummary = z.object({
   minQuoteAmount: z.string(),
   makerFeePercent: z.string(),
   takerFeePercent: z.string(),
-  status: z.enum(["trading", "halted"]),
+  /** `closed`: delisted — no orders; its history (trades, candles, orders) stays on its page. */
+  status: z.enum(["trading", "halted", "closed"]),
   /** Why an operator halted it (null when trading, or halted without a reason). */
   haltReason: z.string().nullable(),
 });
@@ -66,7 +67,7 @@ async function marketSummaries(
       minQuoteAmount: unitsToDecimal(market.minQuoteAmount, quoteDecimals),
       makerFeePercent: ppmToPercent(market.makerFeePpm),
       takerFeePercent: ppmToPercent(market.takerFeePpm),
-      status: halted ? "halted" : "trading",
+      status: market.status === "closed" ? "closed" : halted ? "halted" : "trading",
       haltReason: halted ? halt.reason : null,
     };
   });

@@ -27,7 +27,22 @@ export const orderView = z.object({
   fee: z.string(),
   feeAsset: z.string(),
   status: z.enum(["pending", "open", "closed", "cancelled", "rejected"]),
-  finishAs: z.enum(["open", "filled", "cancelled", "ioc", "poc", "fok", "stp", "rejected"]),
+  /**
+   * `delisted`: cancelled by the market's delisting; `market_rules`: cancelled by a rules change
+   * (off the new tick or lot). gate.io's wire says "cancelled" for both.
+   */
+  finishAs: z.enum([
+    "open",
+    "filled",
+    "cancelled",
+    "ioc",
+    "poc",
+    "fok",
+    "stp",
+    "rejected",
+    "delisted",
+    "market_rules",
+  ]),
   rejectReason: z.string().nullable(),
   createTime: z.number().int(),
   updateTime: z.number().int(),

@@ -1,14 +1,20 @@
 // admin.markets.create: lists a new market. Minimums come as decimal strings (checked against the
 // market's amount precision and the quote asset's decimals), fees as percentages with up to four
 // decimals (parts per million), the price band as a percentage with up to two (basis points).
-// The ledger's createMarket checks the precisions against the assets' decimals. The market's live
-// configuration in etcd is written with it — halted if asked, else trading — so both halt
-// records agree from the start; the engine owner of its partition builds its book on its first
-// command.
+// The matching engine's own check (resolveMarket on the config it will be built from) runs
+// before anything is written, so a market the engine would refuse — a tick × lot finer than the
+// quote asset's minor unit, bounds past 2^53 — is refused here with INVALID_MARKET_CONFIG and the
+// engine's reason, never found out by a worker. The ledger's createMarket checks the precisions
+// against the assets' decimals again. The market's live configuration in etcd is written with it
+// — halted if asked, else trading — so both halt records agree from the start; the engine owner
+// of its partition builds its book on its first command (engine-host.ts), and the web's market
+// caches (2 s) learn it without a restart. Labels: UNKNOWN_ASSET, MARKET_EXISTS,
+// INVALID_CURRENCY_PAIR (base = quote), INVALID_MARKET_CONFIG, INVALID_PARAM_VALUE/PRECISION.
 import { createMarket, LedgerError, parseDecimal, schema } from "@spotx/db";
-import { decimalToUnits } from "@spotx/engine";
+import { decimalToUnits, resolveMarket } from "@spotx/engine";
 import { logger } from "@spotx/platform/logger";
-import { eq } from "drizzle-orm";
+import { engineMarketConfig } from "@spotx/protocol";
+import { inArray } from "drizzle-orm";
 import { z } from "zod";
 import { type LiveHaltWrite, undoLiveHalt, writeLiveHalt } from "../../../admin/market-halts";
 import { auditOperatorAction } from "../../../admin/operator-audit";
@@ -45,6 +51,12 @@ export const createMarketProcedure = operatorProcedure
   .mutation(async ({ ctx, input }) => {
     const { etcd, names } = ctx.services;
     const symbol = `${input.base}_${input.quote}`;
+    if (input.base === input.quote) {
+      throw new LedgerError(
+        "INVALID_CURRENCY_PAIR",
+        `a market trades two assets, not ${input.base} for itself`,
+      );
+    }
     const fees = { min: 0n, max: 100_000n };
     const makerFeePpm = percentIn(input.makerFeePercent, 4, "makerFeePercent", fees);
     const takerFeePpm = percentIn(input.takerFeePercent, 4, "takerFeePercent", fees);
@@ -62,18 +74,32 @@ export const createMarketProcedure = operatorProcedure
     const state: { write?: LiveHaltWrite } = {};
     try {
       await ctx.db.transaction(async (tx) => {
-        const quote = await tx
-          .select({ decimals: schema.assets.decimals })
+        const found = await tx
+          .select({ symbol: schema.assets.symbol, decimals: schema.assets.decimals })
           .from(schema.assets)
-          .where(eq(schema.assets.symbol, input.quote));
-        const quoteDecimals = quote[0]?.decimals;
-        if (quoteDecimals === undefined) {
-          throw new LedgerError("INVALID_PARAM_VALUE", `unknown asset ${input.quote}`);
-        }
+          .where(inArray(schema.assets.symbol, [input.base, input.quote]));
+        const decimalsOf = (asset: string) => {
+          const row = found.find((a) => a.symbol === asset);
+          if (!row) throw new LedgerError("UNKNOWN_ASSET", `unknown asset ${asset}: list it first`);
+          return row.decimals;
+        };
+        const baseDecimals = decimalsOf(input.base);
+        const quoteDecimals = decimalsOf(input.quote);
         const minQuoteAmount = parseDecimal(input.minQuoteAmount, quoteDecimals);
         if (minQuoteAmount <= 0n) {
           throw new LedgerError("INVALID_PARAM_VALUE", "minQuoteAmount must be positive");
         }
+        refuseWhatTheEngineWould({
+          symbol,
+          baseDecimals,
+          quoteDecimals,
+          pricePrecision: input.pricePrecision,
+          amountPrecision: input.amountPrecision,
+          minBaseLots: minBaseLots.value,
+          minQuoteAmount,
+          priceBandBps,
+          maxOpenOrdersPerUser: input.maxOpenOrdersPerUser,
+        });
         const created = await createMarket(tx, {
           symbol,
           base: input.base,
@@ -114,3 +140,19 @@ export const createMarketProcedure = operatorProcedure
     if (!market) throw new Error(`market ${symbol} vanished after it was created`);
     return market;
   });
+
+/** Builds the engine's config as the worker will, and lets the engine judge it. */
+function refuseWhatTheEngineWould(rules: Parameters<typeof engineMarketConfig>[0]): void {
+  try {
+    resolveMarket(engineMarketConfig(rules));
+  } catch (error) {
+    // engineBounds (a RangeError) and resolveMarket (MarketConfigError) say what is wrong.
+    if (error instanceof Error) {
+      throw new LedgerError(
+        "INVALID_MARKET_CONFIG",
+        `the matching engine refuses ${rules.symbol}: ${error.message}`,
+      );
+    }
+    throw error;
+  }
+}

@@ -3,7 +3,7 @@
 // every process watches (placement refuses within a second, the engine owner appends the halt to
 // the market's log, browsers get `market.status`), and markets.status with the audit row, in one
 // transaction. Cancels stay possible while halted.
-import { schema } from "@spotx/db";
+import { LedgerError, schema } from "@spotx/db";
 import { logger } from "@spotx/platform/logger";
 import { eq, sql } from "drizzle-orm";
 import { z } from "zod";
@@ -42,11 +42,15 @@ const changeHalt = (halted: boolean) =>
       const state: { write?: LiveHaltWrite } = {};
       try {
         return await ctx.db.transaction(async (tx) => {
-          const found = await tx.execute<{ status: "trading" | "halted" }>(
+          const found = await tx.execute<{ status: "trading" | "halted" | "closed" }>(
             sql`SELECT status FROM markets WHERE symbol = ${input.symbol} FOR UPDATE`,
           );
           const row = found.rows[0];
           if (!row) throw unknownMarket(input.symbol);
+          if (row.status === "closed") {
+            // Delisted for good: halted in etcd forever, never resumed (admin.markets.delist).
+            throw new LedgerError("MARKET_CLOSED", `${input.symbol} was delisted; it stays closed`);
+          }
           await tx
             .update(schema.markets)
             .set({ status })

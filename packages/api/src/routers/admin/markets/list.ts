@@ -24,14 +24,17 @@ export const adminMarket = z.object({
   quote: z.string(),
   pricePrecision: z.number().int(),
   amountPrecision: z.number().int(),
+  /** The current tick and lot (multiples of 10^-precision; see change-rules.ts). */
+  tickSize: z.string(),
+  lotSize: z.string(),
   minBaseAmount: z.string(),
   minQuoteAmount: z.string(),
   makerFeePercent: z.string(),
   takerFeePercent: z.string(),
   priceBandPercent: z.string(),
   maxOpenOrdersPerUser: z.number().int(),
-  /** markets.status, the durable record. */
-  status: z.enum(["trading", "halted"]),
+  /** markets.status, the durable record (`closed`: delisted for good). */
+  status: z.enum(["trading", "halted", "closed"]),
   /** The live halt in etcd; null when the market has no key (trading) or etcd is unavailable. */
   live: liveHalt.nullable(),
   liveUnavailable: z.boolean(),
@@ -59,6 +62,8 @@ export function presentMarket(
     quote: m.quote,
     pricePrecision: m.pricePrecision,
     amountPrecision: m.amountPrecision,
+    tickSize: unitsToDecimal(m.priceStepTicks, m.pricePrecision),
+    lotSize: unitsToDecimal(m.amountStepLots, m.amountPrecision),
     minBaseAmount: unitsToDecimal(m.minBaseLots, m.amountPrecision),
     minQuoteAmount: formatMinor(m.minQuoteAmount, quoteDecimals),
     makerFeePercent: ppmPercent(m.makerFeePpm),
