@@ -418,3 +418,28 @@ describe("orders.open, orders.history and orders.fills", () => {
     expect(rows).toHaveLength(3);
   });
 });
+
+// Last: once it knows the trade, the band refuses prices the tests above place far from it.
+describe("the price band", () => {
+  it("refuses a limit price outside the band around that trade with a label, holding nothing", async () => {
+    // The trade read back above was at 30,000; BTC_USDT's band is ±10 %. The last price is cached for
+    // a moment, so the refusal is awaited (an unfunded user: before the band is known, the
+    // order is refused for its balance, and nothing is ever placed).
+    const user = await f.createUser();
+    const caller = await f.callerAs(user);
+    await expect
+      .poll(
+        () =>
+          caller.orders
+            .place({ market: "BTC_USDT", side: "buy", amount: "0.01", price: "33001" })
+            .then(
+              () => "placed",
+              (error: { label?: string; message?: string }) => `${error.label}: ${error.message}`,
+            ),
+        { timeout: 10_000 },
+      )
+      .toMatch(/^INVALID_PARAM_VALUE: price is more than 10% away from the last trade price/);
+    const orders = await f.db.select().from(schema.orders).where(eq(schema.orders.userId, user.id));
+    expect(orders).toEqual([]);
+  });
+});
