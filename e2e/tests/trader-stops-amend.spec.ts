@@ -32,10 +32,10 @@ import {
 } from "./trader";
 
 /**
- * A whole-USDT price P at or just above the last trade (30,000 before any) with the book empty
- * from P to P + 300 and no bid at or above P: the orders here (P − 300 … P + 200) trade only
+ * A whole-USDT price P near the last trade (30,000 before any) with the book empty from
+ * P − 300 to P + 300: the orders here (P − 300 … P + 200) trade only
  * with each other, stay inside the market's price band around the last trade, and leave the
- * last price where the rest of the suite trades.
+ * last price within 5 % of where the rest of the suite left it.
  */
 async function freePrice(request: APIRequestContext): Promise<number> {
   const get = async <T>(path: string): Promise<T> => {
@@ -50,8 +50,12 @@ async function freePrice(request: APIRequestContext): Promise<number> {
   const last = Math.round(Number(ticker?.last || "0")) || 30_000;
   const bid = Number(book.bids[0]?.[0] ?? 0);
   const ask = Number(book.asks[0]?.[0] ?? Number.POSITIVE_INFINITY);
-  const p = Math.max(last, Math.floor(bid) + 1);
-  expect(p + 300 < ask && p - last <= last / 20, `room at ${last}: book ${bid}…${ask}`).toBe(true);
+  // As near the last trade as the book allows: no bid within 300 below P, no ask within 300
+  // above it, and P within 5 % of the last trade (half the band).
+  const lowest = Math.max(Math.floor(bid) + 301, Math.ceil(last * 0.95));
+  const highest = Math.min(Math.ceil(ask) - 301, Math.floor(last * 1.05));
+  const p = Math.min(Math.max(last, lowest), highest);
+  expect(p >= lowest, `room near ${last}: book ${bid}…${ask}`).toBe(true);
   return p;
 }
 
