@@ -9,8 +9,9 @@
 //   - notices when self-trade prevention cancels an order and when an immediate-or-cancel
 //     order's unfilled remainder is cancelled;
 //   - screenshots of the three, at 1280×800 and phone width.
-// Prices are picked at the last trade, inside the BTC_USDT spread the suite left behind (and the
-// market's price band), so the trades here are with each other and nobody else.
+// The spec trades in a market of its own (XRP_USDT, listed here with BTC_USDT's rules), so the
+// book the rest of the suite leaves in BTC_USDT cannot get in its way, nor its orders in theirs.
+// Prices are picked near its last trade, in a gap of its book and inside its price band.
 import {
   type APIRequestContext,
   type Browser,
@@ -19,6 +20,8 @@ import {
   type Route,
   test,
 } from "@playwright/test";
+import { createAsset, createMarket } from "@spotx/db";
+import { exchangeDb } from "./console";
 import {
   balanceOf,
   baseURL,
@@ -30,6 +33,27 @@ import {
   showTab,
   signUp,
 } from "./trader";
+
+const BASE = "XRP";
+const MARKET = `${BASE}_USDT`;
+
+test.beforeAll(async () => {
+  const db = exchangeDb();
+  await createAsset(db, { symbol: BASE, name: "XRP", decimals: 8 });
+  await createMarket(db, {
+    symbol: MARKET,
+    base: BASE,
+    quote: "USDT",
+    pricePrecision: 2,
+    amountPrecision: 4,
+    minBaseLots: 1n,
+    minQuoteAmount: 1_000_000n,
+    makerFeePpm: 1_000,
+    takerFeePpm: 2_000,
+    priceBandBps: 1_000,
+    maxOpenOrdersPerUser: 200,
+  });
+});
 
 /**
  * A whole-USDT price P near the last trade (30,000 before any) with the book empty from
@@ -44,9 +68,9 @@ async function freePrice(request: APIRequestContext): Promise<number> {
     return (await answer.json()) as T;
   };
   const book = await get<{ asks: [string, string][]; bids: [string, string][] }>(
-    "/spot/order_book?currency_pair=BTC_USDT&limit=1",
+    `/spot/order_book?currency_pair=${MARKET}&limit=1`,
   );
-  const [ticker] = await get<{ last: string }[]>("/spot/tickers?currency_pair=BTC_USDT");
+  const [ticker] = await get<{ last: string }[]>(`/spot/tickers?currency_pair=${MARKET}`);
   const last = Math.round(Number(ticker?.last || "0")) || 30_000;
   const bid = Number(book.bids[0]?.[0] ?? 0);
   const ask = Number(book.asks[0]?.[0] ?? Number.POSITIVE_INFINITY);
@@ -65,7 +89,7 @@ function micros(text: string): bigint {
   return BigInt(whole) * 1_000_000n + BigInt(fraction.padEnd(6, "0").slice(0, 6));
 }
 
-/** 70000 → "70,000.00", as the page shows a BTC_USDT price. */
+/** 70000 → "70,000.00", as the page shows a price at two decimals. */
 const shown = (price: number) => `${price.toLocaleString("en-US")}.00`;
 
 /** USDT micros as the page shows them to the cent: 1_396_200_000n → "1,396.20". */
@@ -77,7 +101,7 @@ async function trader(browser: Browser, who: string, deposits: [string, string][
   const page = await context.newPage();
   await signUp(page, who);
   for (const [asset, amount] of deposits) await demoDeposit(page, asset, amount);
-  await openMarket(page, "BTC_USDT");
+  await openMarket(page, MARKET);
   return { context, page };
 }
 
@@ -91,9 +115,9 @@ test("stop-limit: placed from the tab with its rule in words, listed apart, canc
   test.setTimeout(90_000);
   const alice = await trader(browser, "stops", [
     ["USDT", "10000"],
-    ["BTC", "1"],
+    [BASE, "1"],
   ]);
-  const bob = await trader(browser, "stops-seller", [["BTC", "1"]]);
+  const bob = await trader(browser, "stops-seller", [[BASE, "1"]]);
   const page = alice.page;
   const p = await freePrice(page.request);
   const limit = p - 100;
@@ -102,7 +126,7 @@ test("stop-limit: placed from the tab with its rule in words, listed apart, canc
   const form = page.getByTestId("order-form");
   await fillStopLimit(page, {
     side: "Sell",
-    base: "BTC",
+    base: BASE,
     quote: "USDT",
     trigger: String(p),
     price: String(limit),
@@ -113,10 +137,10 @@ test("stop-limit: placed from the tab with its rule in words, listed apart, canc
     "true",
   );
   await expect(form.getByTestId("stop-rule")).toHaveText(`Sell when last price ≤ ${shown(p)}`);
-  await form.locator("label", { hasText: "Buy BTC" }).click();
+  await form.locator("label", { hasText: `Buy ${BASE}` }).click();
   await expect(form.getByTestId("stop-rule")).toHaveText(`Buy when last price ≥ ${shown(p)}`);
   await expect(form.getByTestId("stop-summary")).toContainText(
-    `When last price ≥ ${shown(p)}, a limit buy of 0.01 BTC at ${shown(limit)} USDT is placed.`,
+    `When last price ≥ ${shown(p)}, a limit buy of 0.01 ${BASE} at ${shown(limit)} USDT is placed.`,
   );
   await expect(form.getByText("Holds when it fires")).toBeVisible();
   await form.getByTestId("place-order").click();
@@ -125,7 +149,7 @@ test("stop-limit: placed from the tab with its rule in words, listed apart, canc
   // A second one, higher: listed too, then cancelled.
   await placeStopLimit(page, {
     side: "Buy",
-    base: "BTC",
+    base: BASE,
     quote: "USDT",
     trigger: String(p + 50),
     price: String(limit),
@@ -136,10 +160,10 @@ test("stop-limit: placed from the tab with its rule in words, listed apart, canc
   await expect(stopOrders(page)).toHaveCount(2);
   const [higher, first] = [stopOrders(page).nth(0), stopOrders(page).nth(1)];
   await expect(higher).toContainText(`when last price ≥ ${shown(p + 50)}`);
-  await expect(higher).toContainText("0.0200 BTC");
+  await expect(higher).toContainText(`0.0200 ${BASE}`);
   await expect(first).toContainText(`when last price ≥ ${shown(p)}`);
   await expect(first).toContainText(shown(limit));
-  await expect(first).toContainText("0.0100 BTC");
+  await expect(first).toContainText(`0.0100 ${BASE}`);
   await higher.getByRole("button", { name: /Cancel stop/ }).click();
   await expect(toast(page, "Stop cancelled")).toBeVisible();
   await expect(stopOrders(page)).toHaveCount(1);
@@ -147,10 +171,10 @@ test("stop-limit: placed from the tab with its rule in words, listed apart, canc
   // Nothing is held while a stop waits: all 10,000 USDT are still available.
   await expect(form.getByTestId("order-preview")).toContainText("10,000.00 USDT");
 
-  // Bob offers 0.01 BTC at the trigger and alice takes it: the last price reaches the trigger.
+  // Bob offers 0.01 ${BASE} at the trigger and alice takes it: the last price reaches the trigger.
   await placeLimitOrder(bob.page, {
     side: "Sell",
-    base: "BTC",
+    base: BASE,
     quote: "USDT",
     price: String(p),
     amount: "0.01",
@@ -158,13 +182,13 @@ test("stop-limit: placed from the tab with its rule in words, listed apart, canc
   await expect(openOrders(bob.page)).toHaveCount(1);
   await placeLimitOrder(page, {
     side: "Buy",
-    base: "BTC",
+    base: BASE,
     quote: "USDT",
     price: String(p),
     amount: "0.01",
   });
   await expect(
-    toast(page, `Stop triggered: buy 0.01 BTC at ${limit.toLocaleString("en-US")} placed`),
+    toast(page, `Stop triggered: buy 0.01 ${BASE} at ${limit.toLocaleString("en-US")} placed`),
   ).toBeVisible({
     timeout: 15_000,
   });
@@ -174,7 +198,7 @@ test("stop-limit: placed from the tab with its rule in words, listed apart, canc
   await showTab(page, "Open orders");
   await expect(openOrders(page)).toHaveCount(1);
   await expect(openOrders(page).first()).toContainText(shown(limit));
-  await expect(openOrders(page).first()).toContainText("0.0100 BTC");
+  await expect(openOrders(page).first()).toContainText(`0.0100 ${BASE}`);
   await expect(openOrders(page).first().getByText("open", { exact: true })).toBeVisible();
 
   await page.getByTestId("cancel-all").click();
@@ -192,7 +216,7 @@ test("amend in place: the queue rule stated, new price and amount shown, the hol
   const price = p - 200;
   await placeLimitOrder(page, {
     side: "Buy",
-    base: "BTC",
+    base: BASE,
     quote: "USDT",
     price: String(price),
     amount: "0.01",
@@ -201,7 +225,7 @@ test("amend in place: the queue rule stated, new price and amount shown, the hol
   await expect(row.getByText("open", { exact: true })).toBeVisible();
   await showTab(page, "Balances");
   const available = balanceOf(page, "USDT").available;
-  // 0.01 BTC at `price` holds price / 100 USDT.
+  // 0.01 ${BASE} at `price` holds price / 100 USDT.
   const before = micros("10000") - BigInt(price) * 10_000n;
   await expect(available).toHaveAttribute(
     "data-value",
@@ -237,7 +261,7 @@ test("amend in place: the queue rule stated, new price and amount shown, the hol
   await expect(toast(page, "Amend sent")).toBeVisible();
   // Once settled, the row shows the new values.
   await expect(row).toContainText(shown(price + 10));
-  await expect(row).toContainText("0.0200 BTC");
+  await expect(row).toContainText(`0.0200 ${BASE}`);
   await showTab(page, "Balances");
   await expect
     .poll(async () => micros((await available.getAttribute("data-value")) ?? ""))
@@ -259,9 +283,9 @@ test("notices say why: self-trade prevention, and an immediate-or-cancel remaind
   test.setTimeout(60_000);
   const alice = await trader(browser, "notices", [
     ["USDT", "10000"],
-    ["BTC", "1"],
+    [BASE, "1"],
   ]);
-  const bob = await trader(browser, "notices-seller", [["BTC", "1"]]);
+  const bob = await trader(browser, "notices-seller", [[BASE, "1"]]);
   const page = alice.page;
   const p = await freePrice(page.request);
 
@@ -271,7 +295,7 @@ test("notices say why: self-trade prevention, and an immediate-or-cancel remaind
   await form.getByLabel("Self-trade prevention").selectOption("cn");
   await placeLimitOrder(page, {
     side: "Sell",
-    base: "BTC",
+    base: BASE,
     quote: "USDT",
     price: String(p + 100),
     amount: "0.01",
@@ -293,7 +317,7 @@ test("notices say why: self-trade prevention, and an immediate-or-cancel remaind
   });
   await placeLimitOrder(page, {
     side: "Buy",
-    base: "BTC",
+    base: BASE,
     quote: "USDT",
     price: String(p + 100),
     amount: "0.01",
@@ -317,7 +341,7 @@ test("notices say why: self-trade prevention, and an immediate-or-cancel remaind
   // Bob offers 0.01; alice's immediate-or-cancel buy of 0.03 takes it and the rest is cancelled.
   await placeLimitOrder(bob.page, {
     side: "Sell",
-    base: "BTC",
+    base: BASE,
     quote: "USDT",
     price: String(p + 200),
     amount: "0.01",
@@ -325,7 +349,7 @@ test("notices say why: self-trade prevention, and an immediate-or-cancel remaind
   await expect(openOrders(bob.page)).toHaveCount(1);
   await placeLimitOrder(page, {
     side: "Buy",
-    base: "BTC",
+    base: BASE,
     quote: "USDT",
     price: String(p + 200),
     amount: "0.03",
@@ -333,7 +357,7 @@ test("notices say why: self-trade prevention, and an immediate-or-cancel remaind
   });
   await expect(
     toast(page, "Unfilled remainder of your immediate-or-cancel order cancelled"),
-  ).toContainText("0.01 BTC had filled");
+  ).toContainText(`0.01 ${BASE} had filled`);
   await expect(openOrders(page)).toHaveCount(0);
   await expect(openOrders(bob.page)).toHaveCount(0);
   await alice.context.close();
@@ -363,17 +387,17 @@ test("screenshots: the Stop-limit tab filled in, an amend in progress, a notice"
   });
   await signUp(page, "stop-screens");
   await demoDeposit(page, "USDT", "25000");
-  await demoDeposit(page, "BTC", "1");
+  await demoDeposit(page, BASE, "1");
   for (const size of [
     { name: "desktop", width: 1280, height: 800 },
     { name: "phone", width: 390, height: 844 },
   ]) {
     await page.setViewportSize(size);
-    await openMarket(page, "BTC_USDT");
+    await openMarket(page, MARKET);
     const p = await freePrice(page.request);
     await fillStopLimit(page, {
       side: "Buy",
-      base: "BTC",
+      base: BASE,
       quote: "USDT",
       trigger: String(p),
       price: String(p + 100),
@@ -389,7 +413,7 @@ test("screenshots: the Stop-limit tab filled in, an amend in progress, a notice"
 
     await placeLimitOrder(page, {
       side: "Buy",
-      base: "BTC",
+      base: BASE,
       quote: "USDT",
       price: String(p - 300),
       amount: "0.05",
@@ -412,7 +436,7 @@ test("screenshots: the Stop-limit tab filled in, an amend in progress, a notice"
     await form.getByLabel("Self-trade prevention").selectOption("cn");
     await placeLimitOrder(page, {
       side: "Sell",
-      base: "BTC",
+      base: BASE,
       quote: "USDT",
       price: String(p + 100),
       amount: "0.01",
@@ -420,7 +444,7 @@ test("screenshots: the Stop-limit tab filled in, an amend in progress, a notice"
     await expect(openOrders(page)).toHaveCount(2);
     await placeLimitOrder(page, {
       side: "Buy",
-      base: "BTC",
+      base: BASE,
       quote: "USDT",
       price: String(p + 100),
       amount: "0.01",
