@@ -42,7 +42,10 @@ export const platformEnvSchema = z.object({
     .optional(),
   REDIS_URL: z
     .string()
-    .regex(/^rediss?:\/\//, "must be a redis:// URL")
+    .regex(
+      /^(rediss?|redis-sentinel):\/\//,
+      "must be a redis://, rediss:// or redis-sentinel://host:port,host:port/<primary> URL",
+    )
     .default("redis://127.0.0.1:56379"),
   ETCD_ENDPOINTS: csv.default(["http://127.0.0.1:52379"]),
   KAFKA_BROKERS: csv.default(["127.0.0.1:59092"]),

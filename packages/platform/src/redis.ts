@@ -1,12 +1,52 @@
 // The one module that talks to Redis: it owns the ioredis clients, their health check and
 // metrics. Locks, rate limits, nonce caches, market-data snapshots and the socket.io adapter
 // all take their client from here.
-import { Redis } from "ioredis";
+import { Redis, type RedisOptions } from "ioredis";
 import { platformEnv } from "./env";
 import { metrics } from "./metrics";
 import { type ProbeResult, probe, processSingleton } from "./probe";
 
 export type { Redis } from "ioredis";
+
+/**
+ * Where a Redis URL points. `redis://` and `rediss://` name one server; a Sentinel deployment is
+ * named by its sentinels and the monitored primary's name,
+ * `redis-sentinel://[:password@]host:port,host:port/<primary name>`: the client asks the
+ * sentinels for the current primary, and after a failover reconnects to the new one.
+ */
+export function redisConnection(url: string): { url?: string; options: RedisOptions } {
+  if (!url.startsWith("redis-sentinel://")) return { url, options: {} };
+  const match = /^redis-sentinel:\/\/(?:(?:[^:@/]*):([^@/]*)@)?([^/]+)\/([A-Za-z0-9._-]+)$/.exec(
+    url,
+  );
+  if (!match?.[2] || !match[3])
+    throw new Error(
+      "a redis-sentinel:// URL is redis-sentinel://host:port,host:port/<primary name>",
+    );
+  const sentinels = match[2].split(",").map((entry) => {
+    const [host = "", port = ""] = entry.split(":");
+    if (!host || !/^\d+$/.test(port)) throw new Error(`bad sentinel address ${entry}`);
+    return { host, port: Number(port) };
+  });
+  const password = match[1] ? decodeURIComponent(match[1]) : undefined;
+  return {
+    options: {
+      sentinels,
+      name: match[3],
+      role: "master",
+      ...(password === undefined ? {} : { password, sentinelPassword: password }),
+      // After a failover the old primary may answer for a moment as a replica: a write it
+      // refuses (READONLY) makes the client ask the sentinels again.
+      reconnectOnError: (error) => error.message.startsWith("READONLY"),
+    },
+  };
+}
+
+function newRedis(url: string, options: RedisOptions): Redis {
+  const target = redisConnection(url);
+  const merged = { ...target.options, ...options };
+  return target.url === undefined ? new Redis(merged) : new Redis(target.url, merged);
+}
 
 export function createRedis(
   url: string,
@@ -19,7 +59,7 @@ export function createRedis(
     autoPipelining?: boolean;
   } = {},
 ): Redis {
-  const client = new Redis(url, {
+  const client = newRedis(url, {
     lazyConnect: options.lazyConnect ?? false,
     enableAutoPipelining: options.autoPipelining ?? false,
     connectTimeout: 5_000,
@@ -52,7 +92,7 @@ export function redisClient(): Redis {
 /** Opens a fresh connection and sends PING. */
 export function pingRedis(url: string, timeoutMs = 3_000): Promise<ProbeResult> {
   return probe(async () => {
-    const client = new Redis(url, {
+    const client = newRedis(url, {
       lazyConnect: true,
       connectTimeout: timeoutMs,
       maxRetriesPerRequest: 0,

@@ -27,9 +27,9 @@ export function kafkaVersion(): string {
 }
 
 const libsDir = () => path.join(cacheDir, "kafka", kafkaVersion(), "libs");
-const classpath = () => `${libsDir()}/*`;
+export const classpath = () => `${libsDir()}/*`;
 
-function java(): string {
+export function java(): string {
   const binary = which("java");
   if (!binary) throw new StackError("kafka", "java not found on PATH");
   const major = javaMajorVersion(binary);
@@ -43,7 +43,7 @@ function java(): string {
 }
 
 /** Resolves the broker's jars with Maven once; a stamp file marks a complete copy. */
-function fetchJars(): void {
+export function fetchJars(): void {
   const libs = libsDir();
   const stamp = path.join(libs, ".complete");
   if (fs.existsSync(stamp)) return;
@@ -103,8 +103,13 @@ function writeConfig(): void {
       .map(([k, v]) => `${k}=${v}`)
       .join("\n")}\n`,
   );
+  writeLog4j(log4jFile);
+}
+
+/** The broker's log4j2 settings: its log to stdout (the stack's log file), warnings and start-up. */
+export function writeLog4j(file: string): void {
   fs.writeFileSync(
-    log4jFile,
+    file,
     [
       "# written by tools/stack: the broker's log goes to stdout, which the stack sends to .data/logs/kafka.log",
       "appender.out.type = Console",

@@ -35,22 +35,22 @@ export const APP_STATEMENT_TIMEOUT = "10s";
 // Local-only passwords, like the superuser's: the stack listens on 127.0.0.1 alone.
 const ROLE_PASSWORDS = { [POSTGRES_OWNER_ROLE]: "spotx_owner", [POSTGRES_APP_ROLE]: "spotx_app" };
 
-const url = (user: string, password: string, database: string) =>
-  `postgres://${user}:${password}@127.0.0.1:${POSTGRES_PORT}/${database}`;
+const url = (user: string, password: string, database: string, port = POSTGRES_PORT) =>
+  `postgres://${user}:${password}@127.0.0.1:${port}/${database}`;
 /** What the apps connect with (DATABASE_URL's default): the app role. */
-export const postgresUrl = (database = POSTGRES_DATABASE) =>
-  url(POSTGRES_APP_ROLE, ROLE_PASSWORDS[POSTGRES_APP_ROLE], database);
+export const postgresUrl = (database = POSTGRES_DATABASE, port = POSTGRES_PORT) =>
+  url(POSTGRES_APP_ROLE, ROLE_PASSWORDS[POSTGRES_APP_ROLE], database, port);
 /** What migrations run as (DATABASE_OWNER_URL's default): the owner role. */
-export const postgresOwnerUrl = (database = POSTGRES_DATABASE) =>
-  url(POSTGRES_OWNER_ROLE, ROLE_PASSWORDS[POSTGRES_OWNER_ROLE], database);
+export const postgresOwnerUrl = (database = POSTGRES_DATABASE, port = POSTGRES_PORT) =>
+  url(POSTGRES_OWNER_ROLE, ROLE_PASSWORDS[POSTGRES_OWNER_ROLE], database, port);
 /** The superuser, for the stack's own administration. */
-export const postgresAdminUrl = (database = "postgres") =>
-  url(POSTGRES_USER, POSTGRES_PASSWORD, database);
+export const postgresAdminUrl = (database = "postgres", port = POSTGRES_PORT) =>
+  url(POSTGRES_USER, POSTGRES_PASSWORD, database, port);
 
 const pgData = path.join(dataDir, "pg");
 
 /** PostgreSQL will not run as root; as root we become the `postgres` account Debian creates. */
-function runAccount(): Account | undefined {
+export function runAccount(): Account | undefined {
   if (!isRoot()) return undefined;
   const account = lookupAccount("postgres");
   if (!account)
@@ -61,7 +61,7 @@ function runAccount(): Account | undefined {
   return account;
 }
 
-function binDir(): string {
+export function binDir(): string {
   const dir = postgresBinDir();
   if (!dir)
     throw new StackError(
@@ -69,6 +69,46 @@ function binDir(): string {
       "PostgreSQL 15+ server binaries not found under /usr/lib/postgresql",
     );
   return dir;
+}
+
+/**
+ * Initialises a PostgreSQL cluster in `dir` once (a no-op when it holds one), with the stack's
+ * superuser; as root the directory belongs to the `postgres` account.
+ */
+export function initdb(dir: string): void {
+  const account = runAccount();
+  fs.mkdirSync(path.dirname(dir), { recursive: true });
+  if (account) makeTraversable(dir, account);
+  if (fs.existsSync(path.join(dir, "PG_VERSION"))) return;
+
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const pwfile = path.join(path.dirname(dir), ".pgpass-init");
+  fs.writeFileSync(pwfile, `${POSTGRES_PASSWORD}\n`, { mode: 0o600 });
+  if (account) {
+    fs.chownSync(dir, account.uid, account.gid);
+    fs.chownSync(pwfile, account.uid, account.gid);
+  }
+  const result = spawnSync(
+    path.join(binDir(), "initdb"),
+    [
+      "-D",
+      dir,
+      "-U",
+      POSTGRES_USER,
+      `--pwfile=${pwfile}`,
+      "--auth-local=trust",
+      "--auth-host=scram-sha-256",
+      "--encoding=UTF8",
+      "--no-locale",
+    ],
+    { encoding: "utf8", ...(account ? { uid: account.uid, gid: account.gid } : {}) },
+  );
+  fs.rmSync(pwfile, { force: true });
+  if (result.status !== 0) {
+    fs.rmSync(dir, { recursive: true, force: true });
+    const tail = `${result.stdout}${result.stderr}`.trim().split("\n").slice(-2).join(" | ");
+    throw new StackError("postgres", `initdb failed: ${tail}`);
+  }
 }
 
 export const postgresServer: StackServer = {
@@ -82,39 +122,7 @@ export const postgresServer: StackServer = {
   missingPackages: () => (postgresBinDir() ? [] : ["postgresql"]),
 
   async prepare() {
-    const account = runAccount();
-    fs.mkdirSync(dataDir, { recursive: true });
-    if (account) makeTraversable(pgData, account);
-    if (fs.existsSync(path.join(pgData, "PG_VERSION"))) return;
-
-    fs.mkdirSync(pgData, { recursive: true, mode: 0o700 });
-    const pwfile = path.join(dataDir, ".pgpass-init");
-    fs.writeFileSync(pwfile, `${POSTGRES_PASSWORD}\n`, { mode: 0o600 });
-    if (account) {
-      fs.chownSync(pgData, account.uid, account.gid);
-      fs.chownSync(pwfile, account.uid, account.gid);
-    }
-    const result = spawnSync(
-      path.join(binDir(), "initdb"),
-      [
-        "-D",
-        pgData,
-        "-U",
-        POSTGRES_USER,
-        `--pwfile=${pwfile}`,
-        "--auth-local=trust",
-        "--auth-host=scram-sha-256",
-        "--encoding=UTF8",
-        "--no-locale",
-      ],
-      { encoding: "utf8", ...(account ? { uid: account.uid, gid: account.gid } : {}) },
-    );
-    fs.rmSync(pwfile, { force: true });
-    if (result.status !== 0) {
-      fs.rmSync(pgData, { recursive: true, force: true });
-      const tail = `${result.stdout}${result.stderr}`.trim().split("\n").slice(-2).join(" | ");
-      throw new StackError("postgres", `initdb failed: ${tail}`);
-    }
+    initdb(pgData);
   },
 
   start() {

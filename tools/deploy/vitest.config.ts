@@ -1,0 +1,3 @@
+import { spotxVitestConfig } from "../../vitest.shared.ts";
+
+export default spotxVitestConfig("deploy", { test: { fileParallelism: false } });
