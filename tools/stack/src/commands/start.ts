@@ -9,6 +9,8 @@ import { createDatabase, migrateDatabase, seedDemo } from "@spotx/db";
 import { parseEnv, platformEnvSchema } from "@spotx/platform";
 import { createPostgresPool } from "@spotx/platform/postgres";
 import { z } from "zod";
+import { clusterEnv, clusterUp } from "../cluster/cluster";
+import { type Balancer, startBalancer } from "../cluster/tcp-proxy";
 import { dataDir, logDir, repoRoot } from "../paths";
 import { isPortFree, lastLines, portOwner } from "../process";
 import { migrationDatabaseUrl, stackEnv, up } from "../stack";
@@ -18,11 +20,11 @@ import { failureTail, quietToolsEnv, runCommand } from "./run";
 const step = (text: string) => console.log(`• ${text}`);
 const since = (started: number) => `${((Date.now() - started) / 1000).toFixed(1)}s`;
 
-async function prepare(env: ReturnType<typeof stackEnv>) {
+async function prepare(env: ReturnType<typeof stackEnv>, ownerUrl: string) {
   let started = Date.now();
   step("applying database migrations");
   // As the owner role; the app role (DATABASE_URL, what web and worker use) gets its grants.
-  await migrateDatabase(migrationDatabaseUrl(), { appUrl: env.DATABASE_URL });
+  await migrateDatabase(ownerUrl, { appUrl: env.DATABASE_URL });
   console.log(`  migrations applied in ${since(started)}`);
 
   started = Date.now();
@@ -99,11 +101,7 @@ function serverSecretKey(given: string | undefined): string {
   return key;
 }
 
-function startApp(
-  name: "web" | "worker" | "market-maker",
-  script: string,
-  env: NodeJS.ProcessEnv,
-): ChildProcess {
+function startApp(name: string, script: string, env: NodeJS.ProcessEnv): ChildProcess {
   fs.mkdirSync(logDir, { recursive: true });
   const logFile = path.join(logDir, `${name}.log`);
   const log = fs.openSync(logFile, "a");
@@ -151,23 +149,65 @@ export const startEnvSchema = z.object({
   DEMO_DEPOSITS: z.enum(["on", "off"]).optional(),
 });
 
-export async function start(): Promise<void> {
+/** `npm start -- [--cluster] [--web N] [--workers N]`. */
+export function parseStartArgs(args: readonly string[]) {
+  const count = (flag: string) => {
+    const at = args.indexOf(flag);
+    if (at < 0) return 1;
+    const value = Number(args[at + 1]);
+    if (!Number.isInteger(value) || value < 1 || value > 8)
+      throw new StackError("start", `${flag} takes a number from 1 to 8`);
+    return value;
+  };
+  const known = new Set(["--cluster", "--web", "--workers"]);
+  const unknown = args.find((arg, i) => !known.has(arg) && !known.has(args[i - 1] ?? ""));
+  if (unknown !== undefined)
+    throw new StackError(
+      "start",
+      `unknown argument ${unknown}; usage: npm start -- [--cluster] [--web N] [--workers N]`,
+    );
+  return { cluster: args.includes("--cluster"), webs: count("--web"), workers: count("--workers") };
+}
+
+type App = { name: string; child: ChildProcess; log: string };
+
+export async function start(args: readonly string[] = process.argv.slice(2)): Promise<void> {
   const startedAll = Date.now();
+  const options = parseStartArgs(args);
   // Fail at once, naming the variable, on a malformed setting.
   const platform = parseEnv(platformEnvSchema);
   const { WEB_PORT, WORKER_PORT, MARKET_MAKER, DEMO_DEPOSITS } = parseEnv(startEnvSchema);
   const withMarketMaker = MARKET_MAKER === "on";
 
-  step("starting the stack (PostgreSQL, Redis, etcd, Kafka)");
-  await up((line) => console.log(line));
-  const env = stackEnv();
-  await prepare(env);
+  let env: ReturnType<typeof stackEnv>;
+  if (options.cluster) {
+    step(
+      "starting the clustered stack (3 Kafka brokers, 3 etcd members, Redis with Sentinel, PostgreSQL primary + replica)",
+    );
+    await clusterUp((line) => console.log(line));
+    const cluster = clusterEnv();
+    env = cluster;
+    await prepare(env, cluster.DATABASE_OWNER_URL);
+  } else {
+    step("starting the stack (PostgreSQL, Redis, etcd, Kafka)");
+    await up((line) => console.log(line));
+    env = stackEnv();
+    await prepare(env, migrationDatabaseUrl());
+  }
   await build(withMarketMaker);
 
+  // One web instance listens on WEB_PORT itself; several listen on ports of their own behind a
+  // balancer on WEB_PORT. Workers take WORKER_PORT, WORKER_PORT + 1, …
+  const balanced = options.webs > 1;
+  const webPorts = Array.from({ length: options.webs }, (_, i) =>
+    balanced ? WEB_PORT + 10 + i : WEB_PORT,
+  );
+  const workerPorts = Array.from({ length: options.workers }, (_, i) => WORKER_PORT + i);
   for (const [name, port, variable] of [
-    ["web", WEB_PORT, "WEB_PORT"],
-    ["worker", WORKER_PORT, "WORKER_PORT"],
-  ] as const) {
+    ...webPorts.map((port) => ["web", port, "WEB_PORT"] as const),
+    ...(balanced ? [["balancer", WEB_PORT, "WEB_PORT"] as const] : []),
+    ...workerPorts.map((port) => ["worker", port, "WORKER_PORT"] as const),
+  ]) {
     if (!(await isPortFree(port, "0.0.0.0"))) {
       const owner = portOwner(port);
       throw new StackError(
@@ -177,11 +217,12 @@ export async function start(): Promise<void> {
     }
   }
 
-  step("starting worker and web");
+  const label = (kind: string, i: number, n: number) => (n > 1 ? `${kind}-${i + 1}` : kind);
+  step(
+    `starting ${options.workers > 1 ? `${options.workers} workers` : "worker"} and ${balanced ? `${options.webs} web instances behind a balancer` : "web"}`,
+  );
   const appEnv = {
     ...env,
-    WEB_PORT: String(WEB_PORT),
-    WORKER_PORT: String(WORKER_PORT),
     SPOTX_SECRET_KEY: serverSecretKey(platform.SPOTX_SECRET_KEY),
     // The demo lets traders credit themselves test funds; production's default is off.
     DEMO_DEPOSITS: DEMO_DEPOSITS ?? "on",
@@ -191,11 +232,23 @@ export async function start(): Promise<void> {
       ? "  demo deposits are on: any signed-up trader may credit itself test funds (DEMO_DEPOSITS=off for an exchange that holds real money)"
       : "  demo deposits are off (DEMO_DEPOSITS=off)",
   );
-  const worker = startApp("worker", path.join(repoRoot, "apps/worker/dist/main.js"), appEnv);
-  const web = startApp("web", path.join(repoRoot, "apps/web/dist/server.js"), appEnv);
-  const children = [worker, web];
+  const launch = (name: string, script: string, extra: Record<string, string>): App => ({
+    name,
+    log: path.join(logDir, `${name}.log`),
+    child: startApp(name, path.join(repoRoot, script), { ...appEnv, ...extra }),
+  });
+  const workers = workerPorts.map((port, i) =>
+    launch(label("worker", i, options.workers), "apps/worker/dist/main.js", {
+      WORKER_PORT: String(port),
+    }),
+  );
+  const webs = webPorts.map((port, i) =>
+    launch(label("web", i, options.webs), "apps/web/dist/server.js", { WEB_PORT: String(port) }),
+  );
+  const apps = [...workers, ...webs];
   // Stopped first, while the web server still answers, so it can cancel its quotes.
   let marketMaker: ChildProcess | null = null;
+  let balancer: Balancer | null = null;
 
   let stopping = false;
   const stop = (child: ChildProcess) =>
@@ -209,9 +262,10 @@ export async function start(): Promise<void> {
     if (stopping) return;
     stopping = true;
     if (marketMaker) await stop(marketMaker);
-    await Promise.all(children.map(stop));
+    await Promise.all(apps.map((app) => stop(app.child)));
+    await balancer?.close();
     console.log(
-      `• ${marketMaker ? "market maker, " : ""}web and worker stopped; the stack keeps running (npm run stack -- down stops it)`,
+      `• ${marketMaker ? "market maker, " : ""}web and worker stopped; the stack keeps running (npm run stack -- down${options.cluster ? " --cluster" : ""} stops it)`,
     );
     process.exit(code);
   };
@@ -220,9 +274,22 @@ export async function start(): Promise<void> {
 
   try {
     const [match] = await Promise.all([
-      waitForLine(web, /listening on (http:\/\/\S+)/, 60_000),
-      waitForLine(worker, /"worker started"/, 60_000),
+      ...webs.map((web) => waitForLine(web.child, /listening on (http:\/\/\S+)/, 60_000)),
+      ...workers.map((worker) => waitForLine(worker.child, /"worker started"/, 60_000)),
     ]);
+    let url = (match as RegExpExecArray)[1] as string;
+    if (balanced) {
+      balancer = await startBalancer({
+        listen: WEB_PORT,
+        host: "0.0.0.0",
+        backends: webPorts.map((port) => ({ host: "127.0.0.1", port })),
+        mode: { kind: "http-ready" },
+      });
+      url = `http://localhost:${WEB_PORT}`;
+      console.log(
+        `  balancer on :${WEB_PORT} → web instances on ${webPorts.map((p) => `:${p}`).join(", ")} (connections to those answering /ready)`,
+      );
+    }
     if (withMarketMaker) {
       // A trading program like any other: it needs the web server's API, so it starts last.
       // Its failure is reported, not fatal: the exchange runs without it.
@@ -249,28 +316,25 @@ export async function start(): Promise<void> {
         );
       }
     }
-    console.log(`\nspotx is running at ${match[1]}  (ready in ${since(startedAll)})`);
+    console.log(`\nspotx is running at ${url}  (ready in ${since(startedAll)})`);
     console.log(
-      `  worker: http://localhost:${WORKER_PORT}/health   logs: ${path.relative(process.cwd(), logDir)}/{web,worker}.log`,
+      `  worker${workers.length > 1 ? "s" : ""}: ${workerPorts.map((p) => `http://localhost:${p}/health`).join("  ")}   logs: ${path.relative(process.cwd(), logDir)}/{${apps.map((a) => a.name).join(",")}}.log`,
     );
     console.log("  Ctrl-C stops web and worker (and the market maker).");
   } catch (error) {
-    const failed = web.exitCode !== null ? "web" : "worker";
+    const failed = apps.find((app) => app.child.exitCode !== null) ?? apps[0];
     console.error(
-      `✗ ${failed}: ${error instanceof Error ? error.message : String(error)}\n${lastLines(path.join(logDir, `${failed}.log`), 15)}`,
+      `✗ ${failed?.name}: ${error instanceof Error ? error.message : String(error)}\n${failed ? lastLines(failed.log, 15) : ""}`,
     );
     await stopAll(1);
     return;
   }
 
-  for (const [name, child] of [
-    ["web", web],
-    ["worker", worker],
-  ] as const) {
-    child.once("exit", (code, signal) => {
+  for (const app of apps) {
+    app.child.once("exit", (code, signal) => {
       if (stopping) return;
       console.error(
-        `✗ ${name} exited (${signal ?? code}); last log lines:\n${lastLines(path.join(logDir, `${name}.log`), 15)}`,
+        `✗ ${app.name} exited (${signal ?? code}); last log lines:\n${lastLines(app.log, 15)}`,
       );
       void stopAll(1);
     });
