@@ -20,13 +20,13 @@ export function runCommand(
   name: string,
   command: string,
   args: string[],
-  options: { env?: NodeJS.ProcessEnv; showOutput?: boolean } = {},
+  options: { env?: NodeJS.ProcessEnv; showOutput?: boolean; cwd?: string } = {},
 ): Promise<RunResult> {
   fs.mkdirSync(logDir, { recursive: true });
   const logFile = path.join(logDir, `${name}.log`);
   const log = fs.openSync(logFile, "w");
   const child = spawn(command, args, {
-    cwd: repoRoot,
+    cwd: options.cwd ?? repoRoot,
     env: { ...process.env, ...quietToolsEnv, ...options.env },
     stdio: ["ignore", options.showOutput ? "inherit" : log, options.showOutput ? "inherit" : log],
   });
