@@ -118,6 +118,15 @@ export const platformEnvSchema = z.object({
       return entries;
     }),
   DATABASE_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(10_000),
+  /**
+   * The host other instances reach this process's HTTP port at, as registered in etcd (the
+   * console's scrapes, Prometheus's file discovery). Unset: the machine's host name — which,
+   * in a Kubernetes pod, other pods cannot resolve; give the pod's IP there.
+   */
+  SPOTX_ADVERTISE_HOST: z
+    .string()
+    .regex(/^[A-Za-z0-9.:-]{1,253}$/, "a host name or an IP address")
+    .optional(),
 });
 
 export type PlatformEnv = z.infer<typeof platformEnvSchema>;

@@ -335,7 +335,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     {
       kind: options.kind,
       id: options.id,
-      host: os.hostname(),
+      host: platformEnv().SPOTX_ADVERTISE_HOST ?? os.hostname(),
       pid: process.pid,
       version: options.version,
       startedAt,

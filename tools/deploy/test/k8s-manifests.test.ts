@@ -171,6 +171,8 @@ function environmentOf(
       env[variable.name] = value;
     } else if (from?.fieldRef?.fieldPath === "metadata.name") {
       env[variable.name] = podName;
+    } else if (from?.fieldRef?.fieldPath === "status.podIP") {
+      env[variable.name] = "10.42.0.7";
     } else {
       throw new Error(`${container.name}: ${variable.name} comes from an unexpected source`);
     }

@@ -40,6 +40,7 @@ const DESCRIBED_DEFAULTS = new Set([
   "MARKET_MAKER_API_URL",
   "MARKET_MAKER_MARKETS",
   "SPOTX_METRICS_TOKEN",
+  "SPOTX_ADVERTISE_HOST",
 ]);
 
 /** The rows of the README's "## Configuration" table: variable → its default cell. */
