@@ -145,10 +145,20 @@ export class OutboxRelay {
     const listener: PostgresClient = await pool.connect();
     let producer: Producer = idempotentProducer(kafka);
     let notified = true;
-    listener.on("notification", () => {
+    const onNotification = () => {
       notified = true;
       this.wake?.();
-    });
+    };
+    listener.on("notification", onNotification);
+    // A checked-out client has no one listening for its connection's death but us: without
+    // this, a database failover's cut connection would be an unhandled error ending the worker.
+    // The loop stops at its next turn and starts again with a fresh connection.
+    let lost: Error | undefined;
+    const onError = (error: Error) => {
+      lost = error;
+      this.wake?.();
+    };
+    listener.on("error", onError);
     try {
       await listener.query(`LISTEN ${names.postgres.outboxChannel}`);
       let connected = false;
@@ -159,6 +169,7 @@ export class OutboxRelay {
       const unmarked: Unmarked = { ids: [], since: 0 };
       const markEveryMs = this.options.markEveryMs ?? 100;
       while (!this.stopping && !signal.aborted) {
+        if (lost) throw lost;
         if (Date.now() - lastPrune > 60_000) {
           lastPrune = Date.now();
           await this.prune(retentionMs);
@@ -208,8 +219,14 @@ export class OutboxRelay {
       }
     } finally {
       relayMetrics.active.set(0);
-      await listener.query(`UNLISTEN ${names.postgres.outboxChannel}`).catch(() => undefined);
-      listener.release();
+      if (lost) {
+        listener.release(lost); // the pool drops a broken connection instead of reusing it
+      } else {
+        await listener.query(`UNLISTEN ${names.postgres.outboxChannel}`).catch(() => undefined);
+        listener.off("error", onError);
+        listener.off("notification", onNotification);
+        listener.release();
+      }
       await producer.disconnect().catch(() => undefined);
     }
   }

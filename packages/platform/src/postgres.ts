@@ -36,6 +36,15 @@ export function createPostgresPool(
   pool.on("error", () => {
     metrics.dependencyErrors.inc({ dependency: "postgres" });
   });
+  // Nor a checked-out one: the pool stops listening for a client's errors while it is lent out,
+  // so a connection cut between two queries of a transaction (a failover, a restart) would be
+  // an unhandled 'error' event ending the process. Its next query fails instead, and the pool
+  // drops it when it comes back.
+  pool.on("connect", (client) => {
+    client.on("error", () => {
+      metrics.dependencyErrors.inc({ dependency: "postgres" });
+    });
+  });
   return pool;
 }
 
