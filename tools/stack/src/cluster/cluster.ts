@@ -203,6 +203,11 @@ export function killMember(id: string): number {
   return pid;
 }
 
+/** The member's pid while it runs. */
+export function memberPid(id: string): number | undefined {
+  return ourPid(processName(member(id)));
+}
+
 export function isRunning(id: string): boolean {
   return ourPid(processName(member(id))) !== undefined;
 }
