@@ -117,8 +117,20 @@ async function portFreesSoon(port: number, graceMs = 3_000): Promise<boolean> {
   }
 }
 
-/** Installs what is missing, then starts every server that is not up, in parallel. */
-export async function up(print: (line: string) => void = console.log): Promise<void> {
+let upInProgress: Promise<void> = Promise.resolve();
+
+/**
+ * Installs what is missing, then starts every server that is not up, in parallel. Calls in one
+ * process run one after another: two at once would both find a dead server and start it twice,
+ * and the loser of the port would overwrite the winner's pid file.
+ */
+export function up(print: (line: string) => void = console.log): Promise<void> {
+  const run = upInProgress.then(() => upNow(print));
+  upInProgress = run.catch(() => undefined);
+  return run;
+}
+
+async function upNow(print: (line: string) => void): Promise<void> {
   const missing = servers
     .filter((s) => external(s) === undefined)
     .flatMap((s) => s.missingPackages());
