@@ -387,17 +387,32 @@ export class EngineHost {
     }
     // Every partition of the new assignment is taken over afresh: while we were out of the
     // group (a session timeout) another worker may have moved it on, and its producer fenced ours.
-    if (assigned.length > 0 && this.consumer) {
-      this.consumer.pause([{ topic: this.topic, partitions: assigned }]);
-    }
+    if (assigned.length > 0) this.pause(assigned);
     for (const partition of assigned) void this.takeover(partition, this.generation);
     this.updateOwnedGauge();
+  }
+
+  /**
+   * Stops fetching the partitions until their takeover resumes them. kafkajs refuses a pause
+   * while its consumer is not running (between a crash of its run loop and the restart): then
+   * nothing is being fetched anyway, and the refusal — thrown inside an etcd lease's event
+   * handler — must not end the process.
+   */
+  private pause(partitions: number[]) {
+    try {
+      this.consumer?.pause([{ topic: this.topic, partitions }]);
+    } catch (error) {
+      this.options.log.warn(
+        { err: error, partitions },
+        "could not pause; the consumer is not running",
+      );
+    }
   }
 
   private retakeover(partition: number, why: string) {
     const { log } = this.options;
     log.warn({ partition, why }, "taking the partition over again");
-    this.consumer?.pause([{ topic: this.topic, partitions: [partition] }]);
+    this.pause([partition]);
     const previous = this.partitions.get(partition);
     if (previous) previous.status = "failed";
     return this.takeover(partition, this.generation);
