@@ -4,7 +4,7 @@
 // turns each into an ApiError so the caller always sees the same shape, and anything else stays
 // an internal error whose cause is logged, never shown.
 import { isLedgerError } from "@spotx/db";
-import { isServiceUnavailable } from "@spotx/platform/breakers";
+import { isServiceUnavailable, ServiceUnavailableError } from "@spotx/platform/breakers";
 import { TRPCError } from "@trpc/server";
 import type { TRPC_ERROR_CODE_KEY } from "@trpc/server/rpc";
 import { ZodError } from "zod";
@@ -88,6 +88,37 @@ export class ApiError extends TRPCError {
   }
 }
 
+/** SQLSTATEs of a PostgreSQL that cannot serve: connection exceptions, shutting down, full. */
+const POSTGRES_DOWN_STATE = /^(08[0-9A-Z]{3}|57P0[1-3]|53300)$/;
+/** How Node and the pg driver report a server that did not answer at all. */
+const POSTGRES_DOWN_SOCKET =
+  /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH)$/;
+const POSTGRES_DOWN_MESSAGE =
+  /Connection terminated|timeout exceeded when trying to connect|encountered a connection error|Connection refused/i;
+
+/**
+ * The outage an error means, if it means one: a circuit breaker's refusal, or PostgreSQL out of
+ * reach. No breaker stands before PostgreSQL on the request path, yet a refused or dropped
+ * connection is the same "retry shortly" to a caller (503 SERVICE_UNAVAILABLE, both front
+ * doors), never an internal error. drizzle wraps the driver's error, so the chain is followed.
+ */
+export function serviceOutage(error: unknown): ServiceUnavailableError | undefined {
+  if (isServiceUnavailable(error)) return error;
+  let current: unknown = error;
+  for (let depth = 0; depth < 4 && current instanceof Error; depth += 1) {
+    const code = "code" in current ? String(current.code) : "";
+    if (
+      POSTGRES_DOWN_STATE.test(code) ||
+      POSTGRES_DOWN_SOCKET.test(code) ||
+      POSTGRES_DOWN_MESSAGE.test(current.message)
+    ) {
+      return new ServiceUnavailableError("postgres", 1, { cause: error });
+    }
+    current = current.cause;
+  }
+  return undefined;
+}
+
 /** The label of a tRPC error as the caller sees it. */
 export function errorLabel(error: TRPCError): ApiLabel {
   if (error instanceof ApiError) return error.label;
@@ -145,10 +176,11 @@ export function toApiError(error: TRPCError, rawInput: unknown): TRPCError {
   const cause = error.cause;
   // Every ledger label is an ApiLabel (a new one fails the typecheck here).
   if (isLedgerError(cause)) return new ApiError(cause.label, cause.message, { cause });
-  if (isServiceUnavailable(cause)) {
-    return new ApiError("SERVICE_UNAVAILABLE", cause.message, {
+  const outage = serviceOutage(cause);
+  if (outage) {
+    return new ApiError("SERVICE_UNAVAILABLE", outage.message, {
       cause,
-      retryAfterSeconds: cause.retryAfterSeconds,
+      retryAfterSeconds: outage.retryAfterSeconds,
     });
   }
   // zod refusing the input (tRPC answers BAD_REQUEST); a ZodError from an output schema is our

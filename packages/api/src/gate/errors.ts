@@ -1,11 +1,11 @@
 // How the gate.io API fails: `{label, message}` with gate.io's labels and status codes
 // (../shared/GATE_API.md), whatever went wrong inside. A refusal the ledger or the trading
-// service labelled keeps its label; an outage is 503 SERVICE_UNAVAILABLE (the circuit
-// breakers' label); anything else is a bug: logged in full, answered 500 SERVER_ERROR with
+// service labelled keeps its label; an outage (a circuit breaker open, PostgreSQL out of reach)
+// is 503 SERVICE_UNAVAILABLE; anything else is a bug: logged in full, answered 500 SERVER_ERROR with
 // nothing of its cause.
 import { isLedgerError, type LedgerLabel } from "@spotx/db";
-import { isServiceUnavailable } from "@spotx/platform/breakers";
 import type { Logger } from "@spotx/platform/logger";
+import { serviceOutage } from "../errors";
 
 export const GATE_LABEL_STATUS = {
   INVALID_SIGNATURE: 401,
@@ -38,7 +38,7 @@ export const GATE_LABEL_STATUS = {
   AUTHENTICATION_FAILED: 400,
   TOO_MANY_REQUESTS: 429,
   SERVER_ERROR: 500,
-  // Not in gate.io's list: the breakers' answer when a server spotx needs is down.
+  // Not in gate.io's list: the answer when a server spotx needs is down.
   SERVICE_UNAVAILABLE: 503,
 } as const;
 
@@ -83,9 +83,10 @@ export function toGateError(error: unknown, log: Logger, context: Record<string,
     const label = LEDGER_TO_GATE[error.label];
     if (label) return new GateError(label, error.message);
   }
-  if (isServiceUnavailable(error)) {
+  const outage = serviceOutage(error);
+  if (outage) {
     return new GateError("SERVICE_UNAVAILABLE", "service temporarily unavailable; retry shortly", {
-      "Retry-After": String(error.retryAfterSeconds),
+      "Retry-After": String(outage.retryAfterSeconds),
     });
   }
   log.error({ err: error, ...context }, "gate.io API request failed");
