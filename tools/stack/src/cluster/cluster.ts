@@ -127,10 +127,12 @@ export async function clusterUp(print: (line: string) => void = console.log): Pr
       await Promise.all(ofKind("sentinel").map(say));
     })(),
     (async () => {
+      // The replica first: a primary that already names it synchronous would hold every
+      // commit (the roles below too) until it is back.
       await say(member(roles.primary));
-      await provisionRoles(postgresAdminUrl("postgres", postgresPort(roles.primary)));
       await say(member(roles.replica));
       await setSynchronousReplica(roles.primary, roles.replica);
+      await provisionRoles(postgresAdminUrl("postgres", postgresPort(roles.primary)));
       await say(member("pgproxy"));
     })(),
   ]);
@@ -322,7 +324,7 @@ export async function redisPrimary(): Promise<string> {
         "get-master-addr-by-name",
         REDIS_PRIMARY_NAME,
       )) as [string, string] | null;
-      const index = CLUSTER_PORTS.redis.indexOf(Number(answer?.[1]) as 56389);
+      const index = CLUSTER_PORTS.redis.indexOf(Number(answer?.[1]) as 26389);
       if (index >= 0) return `redis-${index + 1}`;
     } catch {
       // ask the next Sentinel

@@ -28,15 +28,20 @@ import { makeTraversable, StackError, which } from "../system";
 
 export const clusterDir = path.join(dataDir, "cluster");
 
+/**
+ * Below Linux's ephemeral range (32768–60999): a client that keeps reconnecting to a member we
+ * killed can be given that member's port as its own source port and connect to itself, and the
+ * socket it leaves in TIME-WAIT stops the member from listening again when it restarts.
+ */
 export const CLUSTER_PORTS = {
-  kafka: [59102, 59104, 59106],
-  kafkaController: [59103, 59105, 59107],
-  etcd: [52389, 52391, 52393],
-  etcdPeer: [52390, 52392, 52394],
-  redis: [56389, 56390],
-  sentinel: [56391, 56392, 56393],
-  postgres: [55442, 55443],
-  postgresEndpoint: 55440,
+  kafka: [29102, 29104, 29106],
+  kafkaController: [29103, 29105, 29107],
+  etcd: [22389, 22391, 22393],
+  etcdPeer: [22390, 22392, 22394],
+  redis: [26389, 26390],
+  sentinel: [26391, 26392, 26393],
+  postgres: [25442, 25443],
+  postgresEndpoint: 25440,
 } as const;
 
 /** The name the Sentinels know the Redis primary by. */

@@ -3,7 +3,7 @@
 // is not in recovery, so the apps follow a promotion as they would behind a virtual IP or
 // HAProxy), and the web front door of `npm start -- --cluster` (connections spread round-robin
 // over the web instances that answer /ready). Runs in-process, or as its own process:
-//   node --import tsx tcp-proxy.ts --listen 55440 --postgres 55442,55443
+//   node --import tsx tcp-proxy.ts --listen 25440 --postgres 25442,25443
 import net from "node:net";
 import pg from "pg";
 
