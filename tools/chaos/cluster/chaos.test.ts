@@ -18,7 +18,7 @@ import { recordRecovery } from "./support";
 const SETTINGS = {
   webs: 2,
   workers: 3,
-  workerLeaseTtlSeconds: 2,
+  workerLeaseTtlSeconds: 5,
   traders: 6,
   paceMs: 100,
   cancelEvery: 4,
