@@ -122,3 +122,23 @@ export function checkRedis(client: Redis, timeoutMs = 3_000): Promise<ProbeResul
     return version ? `Redis ${version}` : undefined;
   }, timeoutMs);
 }
+
+/**
+ * Deletes every key of a namespace (`<ns>:*` and `<ns>.*`), for a test or benchmark exchange
+ * leaving a shared Redis as it found it.
+ */
+export async function deleteRedisNamespace(url: string, namespace: string): Promise<void> {
+  const redis = createRedis(url);
+  try {
+    for (const pattern of [`${namespace}:*`, `${namespace}.*`]) {
+      let cursor = "0";
+      do {
+        const [next, keys] = await redis.scan(cursor, "MATCH", pattern, "COUNT", 1_000);
+        cursor = next;
+        if (keys.length > 0) await redis.del(...keys);
+      } while (cursor !== "0");
+    }
+  } finally {
+    redis.disconnect();
+  }
+}

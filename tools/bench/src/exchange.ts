@@ -15,7 +15,7 @@ import { createKafka, ensureTopics, type Kafka } from "@spotx/platform/kafka";
 import { logger } from "@spotx/platform/logger";
 import { MarketConfigWatcher } from "@spotx/platform/market-config";
 import { createPostgresPool } from "@spotx/platform/postgres";
-import { createRedis } from "@spotx/platform/redis";
+import { deleteRedisNamespace } from "@spotx/platform/redis";
 import { type Topology, topology } from "@spotx/platform/topology";
 import { stackEnv, up } from "@spotx/stack/stack";
 
@@ -312,23 +312,6 @@ async function deleteKafkaNamespace(kafka: Kafka, names: Topology, extra: string
     if (topics.length > 0) await admin.deleteTopics({ topics, timeout: 10_000 });
   } finally {
     await admin.disconnect();
-  }
-}
-
-/** Market-data snapshots expire by themselves; deleting them at once leaves Redis as it was. */
-async function deleteRedisNamespace(url: string, namespace: string) {
-  const redis = createRedis(url);
-  try {
-    for (const pattern of [`${namespace}:*`, `${namespace}.*`]) {
-      let cursor = "0";
-      do {
-        const [next, keys] = await redis.scan(cursor, "MATCH", pattern, "COUNT", 1_000);
-        cursor = next;
-        if (keys.length > 0) await redis.del(...keys);
-      } while (cursor !== "0");
-    }
-  } finally {
-    redis.disconnect();
   }
 }
 

@@ -13,8 +13,9 @@ import { type Database, DEMO_ASSETS, DEMO_MARKETS, schema } from "@spotx/db";
 import { createTestDatabase, type TestDatabase } from "@spotx/db/testing";
 import { createEtcd, type Etcd3 } from "@spotx/platform/etcd";
 import { createKafka, ensureTopics } from "@spotx/platform/kafka";
-import { createRedis } from "@spotx/platform/redis";
+import { deleteRedisNamespace } from "@spotx/platform/redis";
 import { type Topology, topology } from "@spotx/platform/topology";
+import { lastLines } from "@spotx/stack/process";
 import { migrationDatabaseUrl, stackEnv } from "@spotx/stack/stack";
 import { chaosEnv, logDir, repoRoot } from "./env";
 import { waitFor } from "./wait";
@@ -263,7 +264,7 @@ export class ChaosExchange {
     this.slots[kind][slot] = app;
     const exitedEarly = app.exited.then((how) => {
       throw new Error(
-        `${id} exited (${how}) before it answered /health; last lines of ${logFile}:\n${tail(logFile, 15)}`,
+        `${id} exited (${how}) before it answered /health; last lines of ${logFile}:\n${lastLines(logFile, 15)}`,
       );
     });
     await Promise.race([
@@ -321,29 +322,5 @@ async function deleteKafkaNamespace(servers: ServerAddresses, names: Topology): 
     });
   } finally {
     await admin.disconnect();
-  }
-}
-
-async function deleteRedisNamespace(url: string, namespace: string): Promise<void> {
-  const redis = createRedis(url);
-  try {
-    for (const pattern of [`${namespace}:*`, `${namespace}.*`]) {
-      let cursor = "0";
-      do {
-        const [next, keys] = await redis.scan(cursor, "MATCH", pattern, "COUNT", 1_000);
-        cursor = next;
-        if (keys.length > 0) await redis.del(...keys);
-      } while (cursor !== "0");
-    }
-  } finally {
-    redis.disconnect();
-  }
-}
-
-function tail(file: string, lines: number): string {
-  try {
-    return fs.readFileSync(file, "utf8").trimEnd().split("\n").slice(-lines).join("\n");
-  } catch {
-    return "(no log)";
   }
 }

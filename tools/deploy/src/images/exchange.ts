@@ -9,7 +9,7 @@ import { withDatabase } from "@spotx/db/testing";
 import { createEtcd } from "@spotx/platform/etcd";
 import { createKafka } from "@spotx/platform/kafka";
 import { createPostgresPool } from "@spotx/platform/postgres";
-import { createRedis } from "@spotx/platform/redis";
+import { deleteRedisNamespace } from "@spotx/platform/redis";
 import { topology } from "@spotx/platform/topology";
 import { migrationDatabaseUrl, stackEnv } from "@spotx/stack/stack";
 import pg from "pg";
@@ -93,19 +93,7 @@ async function deleteNamespace(namespace: string, servers: ReturnType<typeof sta
   } finally {
     await admin.disconnect();
   }
-  const redis = createRedis(servers.REDIS_URL);
-  try {
-    for (const pattern of [`${namespace}:*`, `${namespace}.*`]) {
-      let cursor = "0";
-      do {
-        const [next, keys] = await redis.scan(cursor, "MATCH", pattern, "COUNT", 1_000);
-        cursor = next;
-        if (keys.length > 0) await redis.del(...keys);
-      } while (cursor !== "0");
-    }
-  } finally {
-    redis.disconnect();
-  }
+  await deleteRedisNamespace(servers.REDIS_URL, namespace);
 }
 
 export async function startContainerExchange(
